@@ -1,0 +1,269 @@
+"""The SMC RPC client: build, sign, send, parse, retry.
+
+One :class:`SmcClient` serves every tenant: credentials are an argument of each
+call, so the client holds no secret.  A call is::
+
+    response = await client.call(CREATE_REPLICATION_JOB, request, credentials, timeout=10)
+
+Every attempt gets a fresh ``SignatureNonce``, ``Timestamp`` and ``Signature``.
+Retries follow :class:`RetryPolicy` within the call's deadline and the shared
+:class:`RetryBudget`, and only where repeating cannot do harm:
+
+* throttling answers and connections that never opened: any call (SMC did not run it);
+* server errors, timeouts and dropped connections: only reads and attribute
+  setters (``Operation.retry_safe``) and calls carrying a ``ClientToken``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from gateway.smc.credentials import Credentials
+from gateway.smc.errors import (
+    SmcApiError,
+    SmcDeadlineExceededError,
+    SmcError,
+    SmcMalformedResponseError,
+    SmcThrottledError,
+    SmcTransportError,
+    api_error,
+)
+from gateway.smc.models import MalformedResponseError, Operation
+from gateway.smc.retry import Clock, RetryBudget, RetryPolicy, SystemClock
+from gateway.smc.signing import signed_query
+from gateway.smc.transport import AiohttpTransport, HttpResponse, Transport
+from gateway.smc.wire import API_VERSION, DEFAULT_ENDPOINT, TIMESTAMP_FORMAT
+
+__all__ = ["Attempt", "AttemptObserver", "SmcClient", "build_request_body", "new_client_token"]
+
+RequestT = TypeVar("RequestT")
+ResponseT = TypeVar("ResponseT")
+
+_POST = "POST"
+
+
+def new_client_token() -> str:
+    """A fresh idempotency token: 32 hex characters (SMC allows 64 ASCII)."""
+    return uuid.uuid4().hex
+
+
+def build_request_body(
+    action: str,
+    params: Mapping[str, str],
+    credentials: Credentials,
+    nonce: str,
+    timestamp: str,
+) -> str:
+    """The signed form body of one attempt: common + operation parameters + Signature."""
+    signed = {
+        **params,
+        "Action": action,
+        "Version": API_VERSION,
+        "Format": "JSON",
+        "AccessKeyId": credentials.access_key_id,
+        "SignatureMethod": "HMAC-SHA1",
+        "SignatureVersion": "1.0",
+        "SignatureNonce": nonce,
+        "Timestamp": timestamp,
+    }
+    if credentials.security_token:
+        signed["SecurityToken"] = credentials.security_token
+    return signed_query(_POST, signed, credentials.access_key_secret)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """What one attempt did; handed to observers (tracing, metrics, tests)."""
+
+    action: str
+    number: int
+    nonce: str
+    seconds: float
+    http_status: int | None
+    request_id: str | None
+    error: SmcError | None
+
+    @property
+    def error_code(self) -> str | None:
+        return self.error.code if isinstance(self.error, SmcApiError) else None
+
+
+class AttemptObserver(Protocol):
+    def __call__(self, attempt: Attempt) -> None: ...
+
+
+def _field(body: Mapping[str, Any], name: str) -> str:
+    # The SDK reads error fields as "Code" or "code": do the same.
+    value = body.get(name, body.get(name[0].lower() + name[1:], ""))
+    return value if isinstance(value, str) else str(value)
+
+
+class SmcClient:
+    """Async client for the SMC RPC API (2019-06-01); see the module docstring."""
+
+    def __init__(
+        self,
+        endpoint: str = DEFAULT_ENDPOINT,
+        *,
+        transport: Transport | None = None,
+        retry_policy: RetryPolicy | None = None,
+        retry_budget: RetryBudget | None = None,
+        clock: Clock | None = None,
+        default_timeout: float = 30.0,
+        rng: random.Random | None = None,
+        nonce_factory: Callable[[], str] = new_client_token,
+        observers: Iterable[AttemptObserver] = (),
+    ) -> None:
+        self.url = endpoint.rstrip("/") + "/"
+        self._transport: Transport = transport or AiohttpTransport()
+        self.retry_policy = retry_policy or RetryPolicy()
+        self.retry_budget = retry_budget or RetryBudget()
+        self._clock: Clock = clock or SystemClock()
+        self.default_timeout = default_timeout
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
+        self._new_nonce = nonce_factory
+        self._observers = tuple(observers)
+
+    async def __aenter__(self) -> SmcClient:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._transport.close()
+
+    async def call(
+        self,
+        op: Operation[RequestT, ResponseT],
+        request: RequestT,
+        credentials: Credentials,
+        *,
+        timeout: float | None = None,
+    ) -> ResponseT:
+        """Run one SMC operation; raise an :class:`SmcError` subclass on failure.
+
+        ``timeout`` bounds the whole call, retries and backoff included
+        (default ``default_timeout``).  A ``CreateReplicationJob`` request
+        without a ``ClientToken`` gets one here, reused by every attempt.
+        """
+        params: dict[str, str] = request.to_params()  # type: ignore[attr-defined]
+        if op.client_token and "ClientToken" not in params:
+            params["ClientToken"] = new_client_token()
+        repeatable = op.retry_safe or "ClientToken" in params
+        deadline = self._clock.monotonic() + (timeout if timeout is not None else self.default_timeout)
+        policy = self.retry_policy
+        attempt = 0
+        while True:
+            attempt += 1
+            remaining = deadline - self._clock.monotonic()
+            if remaining <= 0:
+                raise SmcDeadlineExceededError(f"{op.action}: deadline exceeded before attempt {attempt}")
+            try:
+                result: ResponseT = await self._attempt(op, params, credentials, attempt, remaining)
+            except SmcError as error:
+                if not self._should_retry(error, repeatable, attempt, policy):
+                    raise
+                delay = policy.backoff(attempt, self._rng)
+                if self._clock.monotonic() + delay >= deadline:
+                    raise SmcDeadlineExceededError(
+                        f"{op.action}: no time left to retry after {error}", last_error=error
+                    ) from error
+                await self._clock.sleep(delay)
+            else:
+                self.retry_budget.refund()
+                return result
+
+    def _should_retry(
+        self, error: SmcError, repeatable: bool, attempt: int, policy: RetryPolicy
+    ) -> bool:
+        if attempt >= policy.max_attempts or not error.retryable:
+            return False
+        never_ran = isinstance(error, SmcThrottledError) or (
+            isinstance(error, SmcTransportError) and not error.sent
+        )
+        if not (never_ran or repeatable):
+            return False
+        return self.retry_budget.try_spend(timeout=isinstance(error, SmcTransportError))
+
+    async def _attempt(
+        self,
+        op: Operation[RequestT, ResponseT],
+        params: Mapping[str, str],
+        credentials: Credentials,
+        number: int,
+        timeout: float,
+    ) -> ResponseT:
+        nonce = self._new_nonce()
+        timestamp = time.strftime(TIMESTAMP_FORMAT, time.gmtime(self._clock.wall()))
+        body = build_request_body(op.action, params, credentials, nonce, timestamp)
+        started = self._clock.monotonic()
+        response: HttpResponse | None = None
+        request_id: str | None = None
+        try:
+            response = await self._transport.post_form(self.url, body, timeout)
+            data = _decode(response)
+            request_id = _field(data, "RequestId") or None
+            if not 200 <= response.status < 300:
+                raise api_error(
+                    _field(data, "Code") or f"HTTP{response.status}",
+                    _field(data, "Message"),
+                    request_id or "",
+                    response.status,
+                )
+            try:
+                result: ResponseT = op.response_type.from_json(data)  # type: ignore[attr-defined]
+            except MalformedResponseError as exc:
+                raise SmcMalformedResponseError(
+                    f"{op.action}: unexpected answer: {exc}", http_status=response.status
+                ) from exc
+        except SmcError as error:
+            self._notify(op, number, nonce, started, response, request_id, error)
+            raise
+        self._notify(op, number, nonce, started, response, request_id, None)
+        return result
+
+    def _notify(
+        self,
+        op: Operation[Any, Any],
+        number: int,
+        nonce: str,
+        started: float,
+        response: HttpResponse | None,
+        request_id: str | None,
+        error: SmcError | None,
+    ) -> None:
+        if not self._observers:
+            return
+        record = Attempt(
+            action=op.action,
+            number=number,
+            nonce=nonce,
+            seconds=self._clock.monotonic() - started,
+            http_status=response.status if response is not None else None,
+            request_id=request_id,
+            error=error,
+        )
+        for observer in self._observers:
+            observer(record)
+
+
+def _decode(response: HttpResponse) -> dict[str, Any]:
+    """SMC's JSON object, or :class:`SmcMalformedResponseError`."""
+    try:
+        data = json.loads(response.body)
+    except (UnicodeDecodeError, ValueError):
+        data = None
+    if not isinstance(data, dict):
+        raise SmcMalformedResponseError(
+            f"HTTP {response.status} answer is not a JSON object "
+            f"(content type {response.content_type or 'none'})",
+            http_status=response.status,
+        )
+    return data
