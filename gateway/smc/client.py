@@ -22,7 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from gateway.smc.credentials import Credentials
 from gateway.smc.errors import (
@@ -34,16 +34,13 @@ from gateway.smc.errors import (
     SmcTransportError,
     api_error,
 )
-from gateway.smc.models import MalformedResponseError, Operation
+from gateway.smc.models import MalformedResponseError, Operation, RequestT, ResponseT
 from gateway.smc.retry import Clock, RetryBudget, RetryPolicy, SystemClock
 from gateway.smc.signing import signed_query
 from gateway.smc.transport import AiohttpTransport, HttpResponse, Transport
 from gateway.smc.wire import API_VERSION, DEFAULT_ENDPOINT, TIMESTAMP_FORMAT
 
 __all__ = ["Attempt", "AttemptObserver", "SmcClient", "build_request_body", "new_client_token"]
-
-RequestT = TypeVar("RequestT")
-ResponseT = TypeVar("ResponseT")
 
 _POST = "POST"
 
@@ -126,7 +123,7 @@ class SmcClient:
         self.retry_budget = retry_budget or RetryBudget()
         self._clock: Clock = clock or SystemClock()
         self.default_timeout = default_timeout
-        self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
+        self._rng = rng or random.Random()
         self._new_nonce = nonce_factory
         self._observers = tuple(observers)
 
@@ -153,18 +150,22 @@ class SmcClient:
         (default ``default_timeout``).  A ``CreateReplicationJob`` request
         without a ``ClientToken`` gets one here, reused by every attempt.
         """
-        params: dict[str, str] = request.to_params()  # type: ignore[attr-defined]
+        params = request.to_params()
         if op.client_token and "ClientToken" not in params:
             params["ClientToken"] = new_client_token()
         repeatable = op.retry_safe or "ClientToken" in params
-        deadline = self._clock.monotonic() + (timeout if timeout is not None else self.default_timeout)
+        deadline = self._clock.monotonic() + (
+            timeout if timeout is not None else self.default_timeout
+        )
         policy = self.retry_policy
         attempt = 0
         while True:
             attempt += 1
             remaining = deadline - self._clock.monotonic()
             if remaining <= 0:
-                raise SmcDeadlineExceededError(f"{op.action}: deadline exceeded before attempt {attempt}")
+                raise SmcDeadlineExceededError(
+                    f"{op.action}: deadline exceeded before attempt {attempt}"
+                )
             try:
                 result: ResponseT = await self._attempt(op, params, credentials, attempt, remaining)
             except SmcError as error:
@@ -218,19 +219,36 @@ class SmcClient:
                     response.status,
                 )
             try:
-                result: ResponseT = op.response_type.from_json(data)  # type: ignore[attr-defined]
+                result = op.parse(data)
             except MalformedResponseError as exc:
                 raise SmcMalformedResponseError(
                     f"{op.action}: unexpected answer: {exc}", http_status=response.status
                 ) from exc
         except SmcError as error:
-            self._notify(op, number, nonce, started, response, request_id, error)
+            self._notify(
+                op=op,
+                number=number,
+                nonce=nonce,
+                started=started,
+                response=response,
+                request_id=request_id,
+                error=error,
+            )
             raise
-        self._notify(op, number, nonce, started, response, request_id, None)
+        self._notify(
+            op=op,
+            number=number,
+            nonce=nonce,
+            started=started,
+            response=response,
+            request_id=request_id,
+            error=None,
+        )
         return result
 
     def _notify(
         self,
+        *,
         op: Operation[Any, Any],
         number: int,
         nonce: str,

@@ -56,7 +56,9 @@ class SmcApiError(SmcError):
     """SMC's own error answer."""
 
     def __init__(self, code: str, message: str, request_id: str, http_status: int) -> None:
-        super().__init__(f"{code}: {message}" + (f" (RequestId {request_id})" if request_id else ""))
+        super().__init__(
+            f"{code}: {message}" + (f" (RequestId {request_id})" if request_id else "")
+        )
         self.code = code
         self.message = message
         self.request_id = request_id

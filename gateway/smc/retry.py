@@ -69,7 +69,9 @@ class RetryPolicy:
             raise ValueError("backoff values must be non-negative and multiplier >= 1")
 
     def backoff(self, retry_number: int, rng: random.Random) -> float:
-        ceiling = min(self.max_backoff, self.initial_backoff * self.multiplier ** (retry_number - 1))
+        ceiling = min(
+            self.max_backoff, self.initial_backoff * self.multiplier ** (retry_number - 1)
+        )
         return rng.uniform(0.0, ceiling)
 
     def with_attempts(self, max_attempts: int) -> RetryPolicy:

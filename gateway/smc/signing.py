@@ -51,9 +51,7 @@ def _encode_name(name: str) -> str:
 
 
 def _encoded_pairs(params: Mapping[str, str]) -> list[tuple[str, str]]:
-    # Sorting by the raw name gives the same order as sorting the encoded
-    # names: encoding keeps unreserved characters and only expands the others
-    # into "%XY", and SMC names are ASCII letters, digits and dots.
+    # Sorted by the raw name, as the SDKs sort.
     return [(_encode_name(k), percent_encode(params[k])) for k in sorted(params)]
 
 
@@ -63,10 +61,10 @@ def canonical_query(params: Mapping[str, str]) -> str:
 
 
 def _string_to_sign_from_pairs(method: str, pairs: Iterable[tuple[str, str]]) -> str:
-    # percent_encode(canonical query) without encoding twice: the pairs are
-    # already unreserved except for "%", which becomes "%25"; "=" and "&"
+    # percent_encode(canonical query) without encoding twice: encoded names and
+    # values are unreserved except for "%", which becomes "%25"; "=" and "&"
     # become "%3D" and "%26".
-    body = "%26".join(f"{k}%3D{v.replace('%', '%25')}" for k, v in pairs)
+    body = "%26".join(f"{k.replace('%', '%25')}%3D{v.replace('%', '%25')}" for k, v in pairs)
     return f"{method}&%2F&{body}"
 
 

@@ -86,7 +86,9 @@ class AiohttpTransport:
         except TimeoutError as exc:
             raise SmcTransportError("SMC did not answer in time", sent=True) from exc
         except (aiohttp.ClientError, asyncio.IncompleteReadError) as exc:
-            raise SmcTransportError(f"connection to SMC failed: {type(exc).__name__}", sent=True) from exc
+            raise SmcTransportError(
+                f"connection to SMC failed: {type(exc).__name__}", sent=True
+            ) from exc
 
     async def close(self) -> None:
         if self._session is not None:
