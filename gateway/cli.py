@@ -3,6 +3,7 @@
 Subcommands:
 
 * ``emulator``: serve the SMC emulator (``gateway/emulator``).
+* ``call``: sign and send one SMC call (``gateway/smc/cli.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 
 from gateway import __version__
 from gateway.emulator import cli as emulator_cli
+from gateway.smc import cli as smc_cli
 
 __all__ = ["build_parser", "main"]
 
@@ -30,6 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     emulator_cli.add_arguments(emulator)
     emulator.set_defaults(handler=emulator_cli.run)
+    call = commands.add_parser(
+        "call",
+        help="sign and send one SMC call (credentials from ALIBABA_CLOUD_ACCESS_KEY_* variables)",
+        description="Sign and send one SMC RPC call; print SMC's JSON answer.",
+    )
+    smc_cli.add_arguments(call)
+    call.set_defaults(handler=smc_cli.run)
     return parser
 
 

@@ -103,9 +103,11 @@ async def _serve(emulator: Emulator) -> None:
         print(f"Demo AccessKeyId:     {account.access_key_id}", flush=True)
         print(f"Demo AccessKeySecret: {account.access_key_secret}", flush=True)
         print(
-            "Example: point the SDK at endpoint="
-            f"{emulator.url.removeprefix('http://')} protocol=http signature_algorithm=v2 "
-            "with this AccessKey pair and call DescribeSourceServers.",
+            "Try it (signed with the demo AccessKey):\n"
+            f"  ALIBABA_CLOUD_ACCESS_KEY_ID={account.access_key_id} "
+            f"ALIBABA_CLOUD_ACCESS_KEY_SECRET={account.access_key_secret} "
+            f"{sys.executable} -m gateway call --endpoint {emulator.url} "
+            "DescribeSourceServers PageSize=5",
             flush=True,
         )
     try:

@@ -73,6 +73,7 @@ class ControlApi:
     def register(self, router: web.UrlDispatcher) -> None:
         routes = [
             ("POST", "/sources", self.add_source),
+            ("PUT", "/sources/{source_id}/agent", self.set_agent),
             ("PUT", "/progression", self.set_progression),
             ("GET", "/progression", self.get_progression),
             ("POST", "/jobs/{job_id}/advance", self.advance_job),
@@ -113,6 +114,22 @@ class ControlApi:
         except KeyError:
             raise ControlError(f"unknown account {key}", 404) from None
         return _json(source_to_wire(created), 201)
+
+    async def set_agent(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        key, online, code = body.get("access_key_id"), body.get("online"), body.get("error_code")
+        if not isinstance(key, str) or not isinstance(online, bool):
+            raise ControlError("expected {'access_key_id': str, 'online': bool}")
+        if code is not None and not isinstance(code, str):
+            raise ControlError("error_code must be a string")
+        source_id = request.match_info["source_id"]
+        try:
+            source = self.emulator.set_source_agent(
+                key, source_id, online=online, error_code=code or ""
+            )
+        except KeyError as missing:
+            raise ControlError(f"unknown account or source {missing}", 404) from None
+        return _json(source_to_wire(source))
 
     async def get_progression(self, request: web.Request) -> web.Response:
         p = self.emulator.progression

@@ -246,6 +246,23 @@ class VSwitchIdVpcIdMismatchError(SmcError):
     default_message = "The specified VSwitchId and VpcId does not match."
 
 
+class InvalidSecurityGroupIdIncorrectNetworkTypeError(SmcError):
+    # Documented for CreateReplicationJob, which has no security-group parameter: the
+    # emulator never raises it by itself; fault injection can.
+    code = "InvalidSecurityGroupId.IncorrectNetworkType"
+    default_message = (
+        "The network type of the specified security group does not support this action."
+    )
+
+
+class InvalidSecurityGroupIdVPCMismatchError(SmcError):
+    # As above: reachable through fault injection only.
+    code = "InvalidSecurityGroupId.VPCMismatch"
+    default_message = (
+        "The specified security group and the specified virtual switch are not in the same VPC."
+    )
+
+
 class QuotaExceededReplicationJobError(SmcError):
     code = "QuotaExceeded.ReplicationJob"
     default_message = (

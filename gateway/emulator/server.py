@@ -30,7 +30,7 @@ from gateway.emulator.backend import AccountBackend, IdGenerator, Progression
 from gateway.emulator.clock import Clock, OffsetClock, SystemClock
 from gateway.emulator.control import ControlApi
 from gateway.emulator.faults import Fault, FaultInjector
-from gateway.emulator.models import SourceServer
+from gateway.emulator.models import UNFINISHED, SourceServer, SourceState
 from gateway.emulator.params import ParamReader
 from gateway.emulator.protocol import OPERATIONS, check_common, decode_params
 from gateway.emulator.responses import job_to_wire, source_to_wire
@@ -188,6 +188,36 @@ class Emulator:
             raise KeyError(access_key_id)
         index = len(backend.sources) + 1
         return backend.add_source(source_from_json(data, self._ids, self.clock.now(), index=index))
+
+    def set_source_agent(
+        self, access_key_id: str, source_id: str, *, online: bool, error_code: str = ""
+    ) -> SourceServer:
+        """Model the source's agent going offline (Unavailable) or coming back (Available).
+
+        The API has no call for this: SMC learns it from the agent's heartbeats.  A source
+        that comes back returns to InUse if it still has an unfinished job.
+        """
+        backend = self.backends.get(access_key_id)
+        if backend is None:
+            raise KeyError(access_key_id)
+        source = backend.sources.get(source_id)
+        if source is None:
+            raise KeyError(source_id)
+        if source.state is SourceState.DELETING:
+            raise ValueError("a source being deleted has no agent")
+        if online:
+            job = backend.jobs.get(source.job_id) if source.job_id else None
+            busy = job is not None and job.status in UNFINISHED
+            source.state = SourceState.IN_USE if busy else SourceState.AVAILABLE
+            source.error_code, source.status_info = "", ""
+        else:
+            code = error_code or "SourceServer.Offline"
+            source.state = SourceState.UNAVAILABLE
+            source.error_code = code
+            source.status_info = json.dumps(
+                {"error_code": code, "error_msg": "The SMC agent stopped sending heartbeats."}
+            )
+        return source
 
     def state_json(self) -> dict[str, Any]:
         self.tick_all()

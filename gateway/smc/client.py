@@ -153,7 +153,31 @@ class SmcClient:
         params = request.to_params()
         if op.client_token and "ClientToken" not in params:
             params["ClientToken"] = new_client_token()
-        repeatable = op.retry_safe or "ClientToken" in params
+        data = await self.call_raw(
+            op.action, params, credentials, repeatable=op.retry_safe, timeout=timeout
+        )
+        try:
+            return op.parse(data)
+        except MalformedResponseError as exc:
+            raise SmcMalformedResponseError(
+                f"{op.action}: unexpected answer: {exc}", http_status=200
+            ) from exc
+
+    async def call_raw(
+        self,
+        action: str,
+        params: Mapping[str, str],
+        credentials: Credentials,
+        *,
+        repeatable: bool = False,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Run any SMC action with wire parameters; return SMC's JSON answer.
+
+        ``repeatable`` says the action is safe to repeat; a ``ClientToken``
+        parameter makes it so too.  Retries, deadline and errors as :meth:`call`.
+        """
+        repeatable = repeatable or "ClientToken" in params
         deadline = self._clock.monotonic() + (
             timeout if timeout is not None else self.default_timeout
         )
@@ -164,22 +188,22 @@ class SmcClient:
             remaining = deadline - self._clock.monotonic()
             if remaining <= 0:
                 raise SmcDeadlineExceededError(
-                    f"{op.action}: deadline exceeded before attempt {attempt}"
+                    f"{action}: deadline exceeded before attempt {attempt}"
                 )
             try:
-                result: ResponseT = await self._attempt(op, params, credentials, attempt, remaining)
+                data = await self._attempt(action, params, credentials, attempt, remaining)
             except SmcError as error:
                 if not self._should_retry(error, repeatable, attempt, policy):
                     raise
                 delay = policy.backoff(attempt, self._rng)
                 if self._clock.monotonic() + delay >= deadline:
                     raise SmcDeadlineExceededError(
-                        f"{op.action}: no time left to retry after {error}", last_error=error
+                        f"{action}: no time left to retry after {error}", last_error=error
                     ) from error
                 await self._clock.sleep(delay)
             else:
                 self.retry_budget.refund()
-                return result
+                return data
 
     def _should_retry(
         self, error: SmcError, repeatable: bool, attempt: int, policy: RetryPolicy
@@ -195,15 +219,15 @@ class SmcClient:
 
     async def _attempt(
         self,
-        op: Operation[RequestT, ResponseT],
+        action: str,
         params: Mapping[str, str],
         credentials: Credentials,
         number: int,
         timeout: float,
-    ) -> ResponseT:
+    ) -> dict[str, Any]:
         nonce = self._new_nonce()
         timestamp = time.strftime(TIMESTAMP_FORMAT, time.gmtime(self._clock.wall()))
-        body = build_request_body(op.action, params, credentials, nonce, timestamp)
+        body = build_request_body(action, params, credentials, nonce, timestamp)
         started = self._clock.monotonic()
         response: HttpResponse | None = None
         request_id: str | None = None
@@ -218,38 +242,15 @@ class SmcClient:
                     request_id or "",
                     response.status,
                 )
-            try:
-                result = op.parse(data)
-            except MalformedResponseError as exc:
-                raise SmcMalformedResponseError(
-                    f"{op.action}: unexpected answer: {exc}", http_status=response.status
-                ) from exc
         except SmcError as error:
-            self._notify(
-                op=op,
-                number=number,
-                nonce=nonce,
-                started=started,
-                response=response,
-                request_id=request_id,
-                error=error,
-            )
+            self._notify(action, number, nonce, started, response, request_id, error)
             raise
-        self._notify(
-            op=op,
-            number=number,
-            nonce=nonce,
-            started=started,
-            response=response,
-            request_id=request_id,
-            error=None,
-        )
-        return result
+        self._notify(action, number, nonce, started, response, request_id, None)
+        return data
 
-    def _notify(
+    def _notify(  # noqa: PLR0917 - one record's fields, private
         self,
-        *,
-        op: Operation[Any, Any],
+        action: str,
         number: int,
         nonce: str,
         started: float,
@@ -260,7 +261,7 @@ class SmcClient:
         if not self._observers:
             return
         record = Attempt(
-            action=op.action,
+            action=action,
             number=number,
             nonce=nonce,
             seconds=self._clock.monotonic() - started,

@@ -238,3 +238,56 @@ async def test_rate_zero_never_fires_and_bad_faults_are_refused(
     fault_id = listed["faults"][0]["id"]
     assert (await control(session, emulator, "DELETE", f"/faults/{fault_id}"))[0] == 200
     assert (await control(session, emulator, "DELETE", f"/faults/{fault_id}"))[0] == 404
+
+
+async def test_source_agent_goes_offline_and_back(
+    smc: SmcCaller, session: aiohttp.ClientSession, emulator: Emulator
+) -> None:
+    source_id = await first_source(smc)
+    path = f"/sources/{source_id}/agent"
+    status, offline = await control(
+        session, emulator, "PUT", path, {"access_key_id": AK_ID, "online": False}
+    )
+    assert status == 200
+    assert (offline["State"], offline["ErrorCode"]) == ("Unavailable", "SourceServer.Offline")
+    assert "heartbeats" in offline["StatusInfo"]
+    refused = await create_job(smc, source_id)
+    assert (refused.status, refused.body["Code"]) == (400, "SourceServerState.Invalid")
+
+    status, online = await control(
+        session, emulator, "PUT", path, {"access_key_id": AK_ID, "online": True}
+    )
+    assert status == 200
+    assert (online["State"], online["ErrorCode"], online["StatusInfo"]) == ("Available", "", "")
+    created = await create_job(smc, source_id)
+    assert created.status == 200
+    # Offline and back while a job is unfinished: the source returns to InUse.
+    await control(session, emulator, "PUT", path, {"access_key_id": AK_ID, "online": False})
+    _, back = await control(
+        session, emulator, "PUT", path, {"access_key_id": AK_ID, "online": True}
+    )
+    assert back["State"] == "InUse"
+
+
+@pytest.mark.parametrize(
+    ("path_source", "body", "status"),
+    [
+        ("first", {"access_key_id": AK_ID}, 400),
+        ("first", {"access_key_id": AK_ID, "online": "no"}, 400),
+        ("first", {"access_key_id": AK_ID, "online": False, "error_code": 7}, 400),
+        ("first", {"access_key_id": "nobody", "online": False}, 404),
+        ("s-missing", {"access_key_id": AK_ID, "online": False}, 404),
+    ],
+)
+async def test_source_agent_rejects_bad_requests(
+    smc: SmcCaller,
+    session: aiohttp.ClientSession,
+    emulator: Emulator,
+    path_source: str,
+    body: dict[str, Any],
+    status: int,
+) -> None:
+    source_id = await first_source(smc) if path_source == "first" else path_source
+    answer = await control(session, emulator, "PUT", f"/sources/{source_id}/agent", body)
+    assert answer[0] == status
+    assert "error" in answer[1]
