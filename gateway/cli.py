@@ -3,15 +3,20 @@
 Subcommands:
 
 * ``emulator``: serve the SMC emulator (``gateway/emulator``).
+* ``serve``: the gateway: gRPC and REST front ends over the SMC API (``gateway/serve.py``).
 * ``call``: sign and send one SMC call (``gateway/smc/cli.py``).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 
-from gateway import __version__
+from pydantic import ValidationError
+
+from gateway import __version__, serve
+from gateway.config import Settings
 from gateway.emulator import cli as emulator_cli
 from gateway.smc import cli as smc_cli
 
@@ -25,6 +30,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve",
+        help="serve the gateway (gRPC + REST); with no configuration, over an embedded emulator",
+        description=(
+            "Serve the SMC gateway. Settings come from these flags, then SMC_GATEWAY_* "
+            "environment variables, then --config FILE (YAML)."
+        ),
+    )
+    _serve_arguments(serve)
+    serve.set_defaults(handler=_run_serve)
     emulator = commands.add_parser(
         "emulator",
         help="serve the SMC emulator (SMC's RPC wire protocol, no Alibaba account needed)",
@@ -40,6 +55,43 @@ def build_parser() -> argparse.ArgumentParser:
     smc_cli.add_arguments(call)
     call.set_defaults(handler=smc_cli.run)
     return parser
+
+
+def _serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="listen address (default 127.0.0.1)")
+    parser.add_argument("--grpc-port", type=int, help="gRPC port (default 50051; 0 = any free)")
+    parser.add_argument("--http-port", type=int, help="REST port (default 8080; 0 = any free)")
+    parser.add_argument(
+        "--smc-endpoint",
+        metavar="URL",
+        help="a real or external SMC endpoint; turns the embedded emulator off",
+    )
+    parser.add_argument("--tenants", dest="tenants_file", metavar="FILE", help="tenants YAML")
+    parser.add_argument(
+        "--cors-allow-origin",
+        dest="cors_allow_origins",
+        action="append",
+        metavar="ORIGIN",
+        help="a browser origin allowed by CORS (repeatable)",
+    )
+    parser.add_argument("--config", dest="config_file", metavar="FILE", help="settings YAML")
+    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    names = ("host", "grpc_port", "http_port", "smc_endpoint", "tenants_file")
+    flags = {name: getattr(args, name) for name in names}
+    flags |= {
+        "cors_allow_origins": args.cors_allow_origins,
+        "config_file": args.config_file,
+        "log_level": args.log_level,
+    }
+    try:
+        settings = Settings.load(flags)
+    except (ValueError, ValidationError) as error:
+        print(f"smc-gateway serve: invalid configuration: {error}", file=sys.stderr)
+        return 2
+    return serve.run(settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,109 @@
+"""The gateway's settings: one object, from flags > ``SMC_GATEWAY_*`` env > YAML file > defaults.
+
+Every field has a default and a description; the README's configuration table is checked
+against this class by a test, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+__all__ = ["ENV_PREFIX", "Settings"]
+
+ENV_PREFIX = "SMC_GATEWAY_"
+
+
+class Settings(BaseSettings):
+    """Configuration of ``smc-gateway serve``."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+
+    host: str = Field(
+        default="127.0.0.1", description="Address both front ends listen on (0.0.0.0 in a pod)."
+    )
+    grpc_port: int = Field(default=50051, ge=0, le=65535, description="gRPC port (0: any free).")
+    http_port: int = Field(default=8080, ge=0, le=65535, description="REST port (0: any free).")
+    smc_endpoint: str | None = Field(
+        default=None,
+        description=(
+            "SMC endpoint URL, e.g. https://smc.aliyuncs.com. Unset: an SMC emulator runs "
+            "in-process with a demo tenant."
+        ),
+    )
+    tenants_file: Path | None = Field(
+        default=None, description="YAML tenants file (required with smc_endpoint)."
+    )
+    demo_api_key: SecretStr | None = Field(
+        default=None,
+        description="API key of the demo tenant (embedded emulator only); random if unset.",
+    )
+    cors_allow_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Browser origins allowed by CORS (env: comma-separated).",
+    )
+    default_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Deadline of a call without its own (REST, or gRPC without a deadline).",
+    )
+    max_message_bytes: int = Field(
+        default=4 * 1024 * 1024, gt=0, description="Largest gRPC message accepted or sent."
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, gt=0, description="Largest REST request body accepted."
+    )
+    shutdown_grace_seconds: float = Field(
+        default=20.0, ge=0, description="Time in-flight calls get to finish on SIGTERM."
+    )
+    page_token_key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs page tokens; set the same on every replica (random if unset).",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Log level."
+    )
+    config_file: Path | None = Field(
+        default=None, description="YAML file with any of these settings (lowest precedence)."
+    )
+
+    @field_validator("cors_allow_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings)
+
+    @classmethod
+    def load(cls, flags: dict[str, Any] | None = None) -> Settings:
+        """Settings from flags (non-None values), the environment and the config file."""
+        given = {k: v for k, v in (flags or {}).items() if v is not None and v != []}
+        layered = cls(**given)
+        if layered.config_file is None:
+            return layered
+        from_file = YamlConfigSettingsSource(cls, yaml_file=layered.config_file)()
+        unknown = set(from_file) - set(cls.model_fields)
+        if unknown:
+            raise ValueError(f"{layered.config_file}: unknown settings {sorted(unknown)}")
+        explicit = layered.model_dump(exclude_unset=True)
+        return cls(**{**from_file, **explicit})

@@ -1,0 +1,302 @@
+"""The gateway core: one pipeline behind both front ends.
+
+For every call, in this order: authenticate the tenant → validate the request → resolve
+the idempotency key → call SMC with the tenant's credentials → map the answer or error.
+Front ends hand in a :class:`CallContext` and a request message and get a response message
+or a :class:`GatewayError`; they know nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf.message import Message
+
+from gateway._proto.smcgateway.v1 import replication_job_service_pb2 as jobs_pb2
+from gateway._proto.smcgateway.v1 import source_server_service_pb2 as sources_pb2
+from gateway.core import convert
+from gateway.core.context import CallContext
+from gateway.core.errors import (
+    DeadlineExceededError,
+    FieldViolation,
+    InvalidArgumentError,
+    NotFoundError,
+    UnimplementedError,
+)
+from gateway.core.methods import METHODS
+from gateway.core.paging import PageTokens
+from gateway.core.tenants import Tenant, TenantDirectory
+from gateway.core.upstream_errors import from_smc_error
+from gateway.core.validation import validate
+from gateway.smc import models as smc
+from gateway.smc.client import SmcClient
+from gateway.smc.errors import SmcError
+from gateway.smc.models import Operation, RequestT, ResponseT
+
+__all__ = ["DEFAULT_PAGE_SIZE", "Gateway", "client_token_for"]
+
+DEFAULT_PAGE_SIZE = 10
+
+
+def client_token_for(tenant_id: str, idempotency_key: str) -> str:
+    """SMC's ClientToken for a (tenant, key): deterministic, 64 hex characters.
+
+    The same key from the same tenant always yields the same token, across retries,
+    replicas and restarts, so SMC itself never creates a second job for it; two tenants
+    using the same key get different tokens.
+    """
+    return hashlib.sha256(f"{tenant_id}\0{idempotency_key}".encode()).hexdigest()
+
+
+@dataclass(slots=True)
+class _Call:
+    """One call in flight: who, with what deadline and idempotency key."""
+
+    name: str
+    ctx: CallContext
+    tenant: Tenant
+    deadline: float  # time.monotonic() seconds
+    idempotency_key: str | None
+
+    def remaining(self) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise DeadlineExceededError(
+                "the call's deadline passed before SMC answered", reason="DEADLINE_EXCEEDED"
+            )
+        return left
+
+
+Handler = Callable[[_Call, Any], Awaitable[Message]]
+
+
+class Gateway:
+    """The transport-agnostic core shared by the gRPC server and the REST facade."""
+
+    def __init__(
+        self,
+        *,
+        client: SmcClient,
+        tenants: TenantDirectory,
+        page_tokens: PageTokens | None = None,
+        default_timeout: float = 30.0,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.client = client
+        self.tenants = tenants
+        self.page_tokens = page_tokens or PageTokens()
+        self.default_timeout = default_timeout
+        self._now = now
+        self._handlers: Mapping[str, Handler] = {
+            m.name: getattr(self, f"_{m.core_name}") for m in METHODS if not m.server_streaming
+        }
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def call(self, name: str, ctx: CallContext, request: Message) -> Message:
+        """Run unary method ``name``; raise a :class:`GatewayError` on any failure."""
+        handler = self._handlers.get(name)
+        if handler is None:
+            raise UnimplementedError(f"method {name} is not implemented", reason="UNIMPLEMENTED")
+        call = self._begin(name, ctx, request)
+        return await handler(call, request)
+
+    def watch(self, ctx: CallContext, request: Message) -> AsyncIterator[Message]:
+        """WatchReplicationJob: declared in the API, not served by this version."""
+        self._begin("WatchReplicationJob", ctx, request)
+        raise UnimplementedError(
+            "WatchReplicationJob is not available yet; poll GetReplicationJob",
+            reason="UNIMPLEMENTED",
+        )
+
+    # --- the pipeline ---------------------------------------------------------------
+
+    def _begin(self, name: str, ctx: CallContext, request: Message) -> _Call:
+        tenant = self.tenants.authenticate(ctx.api_key, name)
+        validate(request, self._now())
+        timeout = self.default_timeout if ctx.timeout is None else ctx.timeout
+        if timeout <= 0:
+            raise DeadlineExceededError("the call's deadline has already passed")
+        return _Call(
+            name=name,
+            ctx=ctx,
+            tenant=tenant,
+            deadline=time.monotonic() + timeout,
+            idempotency_key=_idempotency_key(ctx, request),
+        )
+
+    async def _smc(
+        self, call: _Call, op: Operation[RequestT, ResponseT], request: RequestT
+    ) -> ResponseT:
+        try:
+            response = await self.client.call(
+                op, request, call.tenant.credentials, timeout=call.remaining()
+            )
+        except SmcError as error:
+            raise from_smc_error(error, op.action) from None
+        call.ctx.response_metadata["smc-request-id"] = response.request_id
+        return response
+
+    def _page(self, call: _Call, request: Any) -> tuple[int, int]:
+        size = request.page_size or DEFAULT_PAGE_SIZE
+        number = self.page_tokens.page_number(
+            call.tenant.id, call.name, request, request.page_token
+        )
+        return number, size
+
+    def _next_token(self, call: _Call, request: Any, number: int, size: int, total: int) -> str:
+        if number * size >= total:
+            return ""
+        return self.page_tokens.issue(call.tenant.id, call.name, request, number + 1)
+
+    # --- SourceServerService --------------------------------------------------------
+
+    async def _list_source_servers(
+        self, call: _Call, r: sources_pb2.ListSourceServersRequest
+    ) -> sources_pb2.ListSourceServersResponse:
+        number, size = self._page(call, r)
+        answer = await self._smc(
+            call, smc.DESCRIBE_SOURCE_SERVERS, convert.describe_sources_request(r, number, size)
+        )
+        return sources_pb2.ListSourceServersResponse(
+            source_servers=[convert.source_to_pb(s) for s in answer.source_servers],
+            next_page_token=self._next_token(call, r, number, size, answer.total_count),
+            total_size=answer.total_count,
+        )
+
+    async def _find_source(self, call: _Call, source_id: str) -> smc.SourceServer:
+        answer = await self._smc(
+            call,
+            smc.DESCRIBE_SOURCE_SERVERS,
+            smc.DescribeSourceServersRequest(source_ids=[source_id]),
+        )
+        for source in answer.source_servers:
+            if source.source_id == source_id:
+                return source
+        raise NotFoundError(
+            f"source server {source_id} not found",
+            reason="SOURCE_SERVER_NOT_FOUND",
+            metadata={"source_id": source_id},
+        )
+
+    async def _get_source_server(
+        self, call: _Call, r: sources_pb2.GetSourceServerRequest
+    ) -> sources_pb2.GetSourceServerResponse:
+        source = await self._find_source(call, r.source_id)
+        return sources_pb2.GetSourceServerResponse(source_server=convert.source_to_pb(source))
+
+    async def _update_source_server(
+        self, call: _Call, r: sources_pb2.UpdateSourceServerRequest
+    ) -> sources_pb2.UpdateSourceServerResponse:
+        request = smc.ModifySourceServerAttributeRequest(
+            source_id=r.source_id,
+            name=r.name if r.HasField("name") else None,
+            description=r.description if r.HasField("description") else None,
+        )
+        await self._smc(call, smc.MODIFY_SOURCE_SERVER_ATTRIBUTE, request)
+        source = await self._find_source(call, r.source_id)
+        return sources_pb2.UpdateSourceServerResponse(source_server=convert.source_to_pb(source))
+
+    async def _delete_source_server(
+        self, call: _Call, r: sources_pb2.DeleteSourceServerRequest
+    ) -> sources_pb2.DeleteSourceServerResponse:
+        request = smc.DeleteSourceServerRequest(source_id=r.source_id, force=r.force or None)
+        await self._smc(call, smc.DELETE_SOURCE_SERVER, request)
+        return sources_pb2.DeleteSourceServerResponse()
+
+    # --- ReplicationJobService ------------------------------------------------------
+
+    async def _create_replication_job(
+        self, call: _Call, r: jobs_pb2.CreateReplicationJobRequest
+    ) -> jobs_pb2.CreateReplicationJobResponse:
+        key = call.idempotency_key
+        token = client_token_for(call.tenant.id, key) if key else None
+        request = convert.create_job_request(r, r.region_id or call.tenant.region_id, token)
+        answer = await self._smc(call, smc.CREATE_REPLICATION_JOB, request)
+        return jobs_pb2.CreateReplicationJobResponse(job_id=answer.job_id)
+
+    async def _list_replication_jobs(
+        self, call: _Call, r: jobs_pb2.ListReplicationJobsRequest
+    ) -> jobs_pb2.ListReplicationJobsResponse:
+        number, size = self._page(call, r)
+        answer = await self._smc(
+            call, smc.DESCRIBE_REPLICATION_JOBS, convert.describe_jobs_request(r, number, size)
+        )
+        return jobs_pb2.ListReplicationJobsResponse(
+            replication_jobs=[convert.job_to_pb(j) for j in answer.replication_jobs],
+            next_page_token=self._next_token(call, r, number, size, answer.total_count),
+            total_size=answer.total_count,
+        )
+
+    async def _find_job(self, call: _Call, job_id: str) -> smc.ReplicationJob:
+        answer = await self._smc(
+            call,
+            smc.DESCRIBE_REPLICATION_JOBS,
+            smc.DescribeReplicationJobsRequest(job_ids=[job_id]),
+        )
+        for job in answer.replication_jobs:
+            if job.job_id == job_id:
+                return job
+        raise NotFoundError(
+            f"replication job {job_id} not found",
+            reason="REPLICATION_JOB_NOT_FOUND",
+            metadata={"job_id": job_id},
+        )
+
+    async def _get_replication_job(
+        self, call: _Call, r: jobs_pb2.GetReplicationJobRequest
+    ) -> jobs_pb2.GetReplicationJobResponse:
+        job = await self._find_job(call, r.job_id)
+        return jobs_pb2.GetReplicationJobResponse(replication_job=convert.job_to_pb(job))
+
+    async def _update_replication_job(
+        self, call: _Call, r: jobs_pb2.UpdateReplicationJobRequest
+    ) -> jobs_pb2.UpdateReplicationJobResponse:
+        await self._smc(call, smc.MODIFY_REPLICATION_JOB_ATTRIBUTE, convert.modify_job_request(r))
+        job = await self._find_job(call, r.job_id)
+        return jobs_pb2.UpdateReplicationJobResponse(replication_job=convert.job_to_pb(job))
+
+    async def _delete_replication_job(
+        self, call: _Call, r: jobs_pb2.DeleteReplicationJobRequest
+    ) -> jobs_pb2.DeleteReplicationJobResponse:
+        request = smc.DeleteReplicationJobRequest(job_id=r.job_id)
+        await self._smc(call, smc.DELETE_REPLICATION_JOB, request)
+        return jobs_pb2.DeleteReplicationJobResponse()
+
+    async def _start_replication_job(
+        self, call: _Call, r: jobs_pb2.StartReplicationJobRequest
+    ) -> jobs_pb2.StartReplicationJobResponse:
+        request = smc.StartReplicationJobRequest(job_id=r.job_id)
+        await self._smc(call, smc.START_REPLICATION_JOB, request)
+        return jobs_pb2.StartReplicationJobResponse()
+
+    async def _stop_replication_job(
+        self, call: _Call, r: jobs_pb2.StopReplicationJobRequest
+    ) -> jobs_pb2.StopReplicationJobResponse:
+        request = smc.StopReplicationJobRequest(job_id=r.job_id)
+        await self._smc(call, smc.STOP_REPLICATION_JOB, request)
+        return jobs_pb2.StopReplicationJobResponse()
+
+
+def _idempotency_key(ctx: CallContext, request: Message) -> str | None:
+    """The call's idempotency key: the ``request_id`` field or the transport's key.
+
+    Both may be given only if they agree.  Reads have no key.
+    """
+    field_key = getattr(request, "request_id", "") or None
+    transport_key = ctx.idempotency_key or None
+    if field_key and transport_key and field_key != transport_key:
+        raise InvalidArgumentError(
+            "request_id and the idempotency-key header/metadata differ",
+            reason="IDEMPOTENCY_KEY_CONFLICT",
+            field_violations=[
+                FieldViolation("request_id", "differs from the idempotency-key header/metadata")
+            ],
+        )
+    return field_key or transport_key

@@ -1,0 +1,159 @@
+"""The tenants file (YAML): schema, validation and loading.
+
+    tenants:
+      - id: team-a
+        api_key_sha256: ["<hex sha-256 of the bearer key>"]
+        access_key_id: LTAI...
+        access_key_secret_file: /etc/smc-gateway/secrets/team-a   # or access_key_secret_env
+        security_token_file: /etc/smc-gateway/secrets/team-a-sts  # optional (STS)
+        region_id: cn-hangzhou
+        allowed_methods: ["*"]
+
+Errors name the tenant and the key.  Unknown keys are rejected.  Secrets are read from
+their files or environment variables at load time and never appear in errors.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gateway.core.methods import METHODS
+from gateway.core.tenants import Tenant
+from gateway.smc.credentials import Credentials
+
+__all__ = ["TenantsFileError", "load_tenants_file", "parse_tenants"]
+
+_KEYS = frozenset(
+    {
+        "id",
+        "api_key_sha256",
+        "access_key_id",
+        "access_key_secret_file",
+        "access_key_secret_env",
+        "security_token_file",
+        "region_id",
+        "rate_limits",
+        "allowed_methods",
+    }
+)
+_ID = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+_REGION = re.compile(r"[a-z]{2,}(-[a-z0-9]+)+")
+_METHOD_NAMES = frozenset(m.name for m in METHODS)
+
+
+class TenantsFileError(ValueError):
+    """The tenants file is not valid; the message names the tenant and the key."""
+
+
+def _read_secret(path: str, where: str) -> str:
+    try:
+        value = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise TenantsFileError(f"{where}: cannot read {path}: {error.strerror}") from None
+    if not value:
+        raise TenantsFileError(f"{where}: {path} is empty")
+    return value
+
+
+def _secret(entry: dict[str, Any], where: str, env: Mapping[str, str]) -> str:
+    secret_file = entry.get("access_key_secret_file")
+    secret_env = entry.get("access_key_secret_env")
+    if (secret_file is None) == (secret_env is None):
+        raise TenantsFileError(
+            f"{where}: set exactly one of access_key_secret_file and access_key_secret_env"
+        )
+    if secret_file is not None:
+        if not isinstance(secret_file, str):
+            raise TenantsFileError(f"{where}.access_key_secret_file: must be a path")
+        return _read_secret(secret_file, f"{where}.access_key_secret_file")
+    if not isinstance(secret_env, str) or not env.get(secret_env):
+        raise TenantsFileError(
+            f"{where}.access_key_secret_env: environment variable {secret_env} is not set"
+        )
+    return env[secret_env]
+
+
+def _tenant(entry: Any, index: int, env: Mapping[str, str]) -> Tenant:
+    if not isinstance(entry, dict):
+        raise TenantsFileError(f"tenants[{index}]: must be a mapping")
+    name = entry.get("id")
+    where = f"tenant {name!r}" if isinstance(name, str) else f"tenants[{index}]"
+    unknown = set(entry) - _KEYS
+    if unknown:
+        raise TenantsFileError(f"{where}: unknown keys {sorted(unknown)}")
+    if not isinstance(name, str) or not _ID.fullmatch(name):
+        raise TenantsFileError(f"{where}.id: must be 1-63 lowercase letters, digits or '-'")
+    digests = entry.get("api_key_sha256")
+    if (
+        not isinstance(digests, list)
+        or not digests
+        or not all(isinstance(d, str) and _DIGEST.fullmatch(d) for d in digests)
+    ):
+        raise TenantsFileError(
+            f"{where}.api_key_sha256: must be a non-empty list of lowercase hex SHA-256 digests"
+        )
+    access_key_id = entry.get("access_key_id")
+    if not isinstance(access_key_id, str) or not access_key_id:
+        raise TenantsFileError(f"{where}.access_key_id: required")
+    secret = _secret(entry, where, env)
+    token_file = entry.get("security_token_file")
+    if token_file is not None and not isinstance(token_file, str):
+        raise TenantsFileError(f"{where}.security_token_file: must be a path")
+    token = _read_secret(token_file, f"{where}.security_token_file") if token_file else None
+    region = entry.get("region_id")
+    if not isinstance(region, str) or not _REGION.fullmatch(region):
+        raise TenantsFileError(f"{where}.region_id: required, e.g. cn-hangzhou")
+    methods = entry.get("allowed_methods", ["*"])
+    if not isinstance(methods, list) or not all(isinstance(m, str) for m in methods):
+        raise TenantsFileError(f"{where}.allowed_methods: must be a list of method names")
+    bad = sorted(set(methods) - _METHOD_NAMES - {"*"})
+    if bad:
+        raise TenantsFileError(f"{where}.allowed_methods: unknown methods {bad}")
+    return Tenant(
+        id=name,
+        api_key_sha256=frozenset(digests),
+        credentials=Credentials(access_key_id, secret, token),
+        region_id=region,
+        allowed_methods=frozenset(methods),
+    )
+
+
+def parse_tenants(document: Any, env: Mapping[str, str]) -> list[Tenant]:
+    """Tenants from a parsed YAML document."""
+    if not isinstance(document, dict) or set(document) != {"tenants"}:
+        raise TenantsFileError("the file must be a mapping with the single key 'tenants'")
+    entries = document["tenants"]
+    if not isinstance(entries, list) or not entries:
+        raise TenantsFileError("tenants: must be a non-empty list")
+    tenants = [_tenant(entry, i, env) for i, entry in enumerate(entries)]
+    seen: dict[str, str] = {}
+    for tenant in tenants:
+        if tenant.id in seen.values():
+            raise TenantsFileError(f"tenant {tenant.id!r}: id used twice")
+        for digest in tenant.api_key_sha256:
+            if digest in seen:
+                raise TenantsFileError(
+                    f"tenant {tenant.id!r}.api_key_sha256: key also belongs to {seen[digest]!r}"
+                )
+            seen[digest] = tenant.id
+    return tenants
+
+
+def load_tenants_file(path: Path, env: Mapping[str, str] | None = None) -> list[Tenant]:
+    """Read, parse and validate the tenants file at ``path``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise TenantsFileError(f"cannot read tenants file {path}: {error.strerror}") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise TenantsFileError(f"{path}: not valid YAML: {error}") from None
+    return parse_tenants(document, os.environ if env is None else env)

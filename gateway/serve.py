@@ -1,0 +1,233 @@
+"""``smc-gateway serve``: the whole gateway in one process.
+
+Starts, in one event loop: the SMC emulator (only when no ``smc_endpoint`` is set), the
+core, the gRPC server and the REST facade (uvicorn); prints where they listen; on SIGTERM
+or SIGINT reports not-ready, lets in-flight calls finish within the grace period, and
+exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import signal
+import socket
+import sys
+from collections.abc import Awaitable, Iterator
+from dataclasses import dataclass
+
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from gateway.config import Settings
+from gateway.core.gateway import Gateway
+from gateway.core.paging import PageTokens
+from gateway.core.tenants import Tenant, TenantDirectory, api_key_digest
+from gateway.core.tenants_file import load_tenants_file
+from gateway.emulator import Emulator, EmulatorConfig
+from gateway.grpc.server import GrpcServer, build_grpc_server
+from gateway.rest.app import build_rest_app
+from gateway.smc.client import SmcClient
+from gateway.smc.credentials import Credentials
+
+__all__ = ["DEMO_REGION", "DEMO_TENANT", "GatewayProcess", "run"]
+
+log = logging.getLogger("smc_gateway")
+
+DEMO_TENANT = "demo"
+DEMO_REGION = "cn-hangzhou"
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the gateway owns SIGTERM/SIGINT."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@dataclass
+class _Upstream:
+    endpoint: str
+    tenants: list[Tenant]
+    demo_api_key: str | None
+    emulator: Emulator | None
+
+
+async def _upstream(settings: Settings) -> _Upstream:
+    if settings.smc_endpoint is not None:
+        if settings.tenants_file is None:
+            raise ValueError("smc_endpoint needs tenants_file: whose credentials would sign?")
+        return _Upstream(
+            settings.smc_endpoint, load_tenants_file(settings.tenants_file), None, None
+        )
+    emulator = Emulator(EmulatorConfig(host="127.0.0.1", port=0))
+    await emulator.start()
+    account = emulator.demo_account
+    assert account is not None  # no accounts configured: the emulator made one
+    if settings.tenants_file is not None:
+        return _Upstream(emulator.url, load_tenants_file(settings.tenants_file), None, emulator)
+    key = (
+        settings.demo_api_key.get_secret_value()
+        if settings.demo_api_key
+        else secrets.token_urlsafe(24)
+    )
+    demo = Tenant(
+        id=DEMO_TENANT,
+        api_key_sha256=frozenset({api_key_digest(key)}),
+        credentials=Credentials(account.access_key_id, account.access_key_secret),
+        region_id=DEMO_REGION,
+    )
+    return _Upstream(emulator.url, [demo], key, emulator)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+def _add_health_routes(app: FastAPI, process: GatewayProcess) -> None:
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz() -> JSONResponse:
+        ready = process.ready
+        body = {"ready": ready, "checks": {"config": "ok", "shutting_down": process.stopping}}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/readyz", readyz, methods=["GET"], include_in_schema=False)
+
+
+class GatewayProcess:
+    """The running gateway: start it, read its ports, stop it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.grpc_port = 0
+        self.http_port = 0
+        self.demo_api_key: str | None = None
+        self.emulator: Emulator | None = None
+        self.ready = False
+        self.stopping = False
+        self._gateway: Gateway | None = None
+        self._grpc: GrpcServer | None = None
+        self._http: _QuietServer | None = None
+        self._http_task: asyncio.Task[None] | None = None
+
+    @property
+    def smc_endpoint(self) -> str:
+        assert self._gateway is not None
+        return self._gateway.client.url
+
+    async def start(self) -> None:
+        s = self.settings
+        upstream = await _upstream(s)
+        self.emulator, self.demo_api_key = upstream.emulator, upstream.demo_api_key
+        key = s.page_token_key.get_secret_value().encode() if s.page_token_key else None
+        self._gateway = gateway = Gateway(
+            client=SmcClient(upstream.endpoint, default_timeout=s.default_timeout_seconds),
+            tenants=TenantDirectory(upstream.tenants),
+            page_tokens=PageTokens(key),
+            default_timeout=s.default_timeout_seconds,
+        )
+        self._grpc = build_grpc_server(gateway, max_message_bytes=s.max_message_bytes)
+        self.grpc_port = self._grpc.add_port(s.host, s.grpc_port)
+        sock = _bind(s.host, s.http_port)
+        self.http_port = sock.getsockname()[1]
+        app = build_rest_app(
+            gateway,
+            cors_allow_origins=s.cors_allow_origins,
+            max_body_bytes=s.max_body_bytes,
+            default_timeout=s.default_timeout_seconds,
+        )
+        _add_health_routes(app, self)
+        config = uvicorn.Config(
+            app,
+            log_level=s.log_level.lower(),
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=int(s.shutdown_grace_seconds) or None,
+            server_header=False,
+        )
+        self._http = _QuietServer(config)
+        await self._grpc.start()
+        self._http_task = asyncio.create_task(self._http.serve(sockets=[sock]))
+        while not self._http.started:
+            if self._http_task.done():
+                self._http_task.result()  # raises what stopped it
+            await asyncio.sleep(0.01)
+        await self._grpc.set_serving(True)
+        self.ready = True
+
+    async def stop(self) -> None:
+        """Not ready at once, then stop accepting and drain within the grace period."""
+        self.ready, self.stopping = False, True
+        grace = self.settings.shutdown_grace_seconds
+        if self._grpc is not None:
+            await self._grpc.set_serving(False)
+        if self._http is not None:
+            self._http.should_exit = True
+        waits: list[Awaitable[None]] = []
+        if self._grpc is not None:
+            waits.append(self._grpc.stop(grace))
+        if self._http_task is not None:
+            waits.append(self._http_task)
+        await asyncio.gather(*waits, return_exceptions=True)
+        if self._gateway is not None:
+            await self._gateway.close()
+        if self.emulator is not None:
+            await self.emulator.stop()
+
+    def banner(self) -> str:
+        host = self.settings.host
+        rest = f"http://{host}:{self.http_port}"
+        lines = [f"smc-gateway serving gRPC on {host}:{self.grpc_port} and REST on {rest}"]
+        if self.emulator is not None:
+            lines.append(f"SMC: embedded emulator at {self.emulator.url}")
+        else:
+            lines.append(f"SMC: {self.smc_endpoint}")
+        if self.demo_api_key is not None:
+            key = self.demo_api_key
+            lines += [
+                f"Demo API key: {key}",
+                "Try it:",
+                f"  curl -H 'Authorization: Bearer {key}' {rest}/v1/sources",
+                f"  grpcurl -plaintext -H 'authorization: Bearer {key}' {host}:{self.grpc_port} "
+                "smcgateway.v1.SourceServerService/ListSourceServers",
+            ]
+        lines.append(f"API docs: {rest}/docs")
+        return "\n".join(lines)
+
+
+async def _serve(settings: Settings) -> int:
+    process = GatewayProcess(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await process.start()
+    except (OSError, ValueError) as error:
+        print(f"smc-gateway serve: {error}", file=sys.stderr)
+        await process.stop()
+        return 1
+    print(process.banner(), flush=True)
+    await stop.wait()
+    log.info("shutting down: draining for up to %ss", settings.shutdown_grace_seconds)
+    await process.stop()
+    return 0
+
+
+def run(settings: Settings) -> int:
+    """Run the gateway until SIGTERM/SIGINT; the process exit status."""
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s %(message)s")
+    return asyncio.run(_serve(settings))
