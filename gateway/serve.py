@@ -64,7 +64,10 @@ async def _upstream(settings: Settings) -> _Upstream:
         return _Upstream(
             settings.smc_endpoint, load_tenants_file(settings.tenants_file), None, None
         )
-    emulator = Emulator(EmulatorConfig(host="127.0.0.1", port=0))
+    # Jobs take two minutes from start to Finished, so a demo shows progress rising.
+    emulator = Emulator(
+        EmulatorConfig(host="127.0.0.1", port=0, progression="time", job_seconds=120)
+    )
     await emulator.start()
     account = emulator.demo_account
     assert account is not None  # no accounts configured: the emulator made one

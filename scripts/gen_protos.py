@@ -53,7 +53,9 @@ def _rewrite(text: str) -> str:
 
 
 def generate(out: Path, googleapis: Path) -> None:
-    protos = sorted(str(p.relative_to(PROTO_ROOT)) for p in (PROTO_ROOT / PACKAGE_DIR).glob("*.proto"))
+    protos = sorted(
+        str(p.relative_to(PROTO_ROOT)) for p in (PROTO_ROOT / PACKAGE_DIR).glob("*.proto")
+    )
     raw = out / "raw"
     raw.mkdir(parents=True)
     bin_dir = Path(sys.executable).parent

@@ -1,0 +1,87 @@
+"""The REST facade's application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+from gateway.core.methods import METHODS
+from gateway.rest.cors import CorsMiddleware
+from gateway.rest.errors import (
+    http_exception_handler,
+    unexpected_exception_handler,
+    validation_exception_handler,
+)
+from gateway.rest.openapi import build_openapi
+from gateway.rest.routes import GatewayCore, RouteOptions, build_routes
+
+__all__ = ["GatewayCore", "RestApp", "build_rest_app"]
+
+TITLE = "smc-gateway"
+VERSION = "v1"
+
+
+class RestApp(FastAPI):
+    """FastAPI whose OpenAPI document is the one generated from the proto descriptors.
+
+    FastAPI would regenerate its document from route signatures (ours have none); routes
+    added later with FastAPI decorators (``/healthz``, ``/readyz``) are merged in.
+    """
+
+    def __init__(self, *, document: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._document = document
+        self._merged: dict[str, Any] = document
+        self._merged_from: dict[str, Any] | None = None
+
+    def openapi(self) -> dict[str, Any]:
+        """The proto-generated document plus FastAPI's own for any routes added by others."""
+        generated = super().openapi()
+        if generated is not self._merged_from:
+            components = dict(self._document["components"])
+            components["schemas"] = {
+                **generated.get("components", {}).get("schemas", {}),
+                **components["schemas"],
+            }
+            self._merged = {
+                **self._document,
+                "paths": {**generated.get("paths", {}), **self._document["paths"]},
+                "components": components,
+            }
+            self._merged_from = generated
+        return self._merged
+
+
+def build_rest_app(
+    core: GatewayCore,
+    *,
+    cors_allow_origins: Sequence[str] = (),
+    max_body_bytes: int = 1_048_576,
+    default_timeout: float | None = None,
+) -> FastAPI:
+    """The REST facade over ``core``: a route per method of the proto, CORS, OpenAPI.
+
+    ``cors_allow_origins``: browser origins allowed (exact match; ``*`` for any);
+    ``max_body_bytes``: larger bodies get INVALID_ARGUMENT ``BODY_TOO_LARGE``;
+    ``default_timeout``: the ``CallContext.timeout`` of every call (REST has no deadline
+    header).  The returned app is an ordinary FastAPI app: add ``/healthz`` and the like
+    with its decorators.
+    """
+    if max_body_bytes < 0:
+        raise ValueError("max_body_bytes must be at least 0")
+    options = RouteOptions(max_body_bytes=max_body_bytes, default_timeout=default_timeout)
+    document = build_openapi(METHODS, title=TITLE, version=VERSION)
+    # No redirects: "/v1/sources/s-1/" is not a resource of this API (an ID cannot hold "/").
+    app = RestApp(document=document, title=TITLE, version=VERSION, redirect_slashes=False)
+    app.router.routes.extend(build_routes(METHODS, core, options))
+    # FastAPI's own handlers answer {"detail": ...}; every error here is AIP-193.
+    app.add_exception_handler(HTTPException, http_exception_handler)
+    app.add_exception_handler(RequestValidationError, validation_exception_handler)
+    app.add_exception_handler(Exception, unexpected_exception_handler)
+    methods = sorted({m.http_method for m in METHODS})
+    app.add_middleware(CorsMiddleware, allow_origins=cors_allow_origins, allow_methods=methods)
+    return app
