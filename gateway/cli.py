@@ -12,11 +12,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
 from gateway import __version__, serve
-from gateway.config import Settings
+from gateway.config import Settings, flag_of
 from gateway.emulator import cli as emulator_cli
 from gateway.smc import cli as smc_cli
 
@@ -58,34 +59,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _serve_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", help="listen address (default 127.0.0.1)")
-    parser.add_argument("--grpc-port", type=int, help="gRPC port (default 50051; 0 = any free)")
-    parser.add_argument("--http-port", type=int, help="REST port (default 8080; 0 = any free)")
-    parser.add_argument(
-        "--smc-endpoint",
-        metavar="URL",
-        help="a real or external SMC endpoint; turns the embedded emulator off",
-    )
-    parser.add_argument("--tenants", dest="tenants_file", metavar="FILE", help="tenants YAML")
-    parser.add_argument(
-        "--cors-allow-origin",
-        dest="cors_allow_origins",
-        action="append",
-        metavar="ORIGIN",
-        help="a browser origin allowed by CORS (repeatable)",
-    )
-    parser.add_argument("--config", dest="config_file", metavar="FILE", help="settings YAML")
-    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    """One flag per setting that has one (``Settings`` declares them), help from its text."""
+    for name, field in Settings.model_fields.items():
+        flag = flag_of(name)
+        if flag is None:
+            continue
+        kwargs: dict[str, Any] = {"dest": name, "help": field.description}
+        if field.annotation is int:
+            kwargs["type"] = int
+        if name == "cors_allow_origins":
+            kwargs |= {"action": "append", "metavar": "ORIGIN"}
+        if name == "log_level":
+            kwargs["choices"] = ["DEBUG", "INFO", "WARNING", "ERROR"]
+        parser.add_argument(flag, **kwargs)
 
 
 def _run_serve(args: argparse.Namespace) -> int:
-    names = ("host", "grpc_port", "http_port", "smc_endpoint", "tenants_file")
-    flags = {name: getattr(args, name) for name in names}
-    flags |= {
-        "cors_allow_origins": args.cors_allow_origins,
-        "config_file": args.config_file,
-        "log_level": args.log_level,
-    }
+    flags = {name: getattr(args, name) for name in Settings.model_fields if flag_of(name)}
     try:
         settings = Settings.load(flags)
     except (ValueError, ValidationError) as error:

@@ -18,7 +18,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-__all__ = ["ENV_PREFIX", "Settings"]
+__all__ = ["ENV_PREFIX", "Settings", "flag_of", "settings_table"]
 
 ENV_PREFIX = "SMC_GATEWAY_"
 
@@ -29,11 +29,26 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
 
     host: str = Field(
-        default="127.0.0.1", description="Address both front ends listen on (0.0.0.0 in a pod)."
+        json_schema_extra={"flag": "--host"},
+        default="127.0.0.1",
+        description="Address both front ends listen on (0.0.0.0 in a pod).",
     )
-    grpc_port: int = Field(default=50051, ge=0, le=65535, description="gRPC port (0: any free).")
-    http_port: int = Field(default=8080, ge=0, le=65535, description="REST port (0: any free).")
+    grpc_port: int = Field(
+        json_schema_extra={"flag": "--grpc-port"},
+        default=50051,
+        ge=0,
+        le=65535,
+        description="gRPC port (0: any free).",
+    )
+    http_port: int = Field(
+        json_schema_extra={"flag": "--http-port"},
+        default=8080,
+        ge=0,
+        le=65535,
+        description="REST port (0: any free).",
+    )
     smc_endpoint: str | None = Field(
+        json_schema_extra={"flag": "--smc-endpoint"},
         default=None,
         description=(
             "SMC endpoint URL, e.g. https://smc.aliyuncs.com. Unset: an SMC emulator runs "
@@ -41,13 +56,16 @@ class Settings(BaseSettings):
         ),
     )
     tenants_file: Path | None = Field(
-        default=None, description="YAML tenants file (required with smc_endpoint)."
+        json_schema_extra={"flag": "--tenants"},
+        default=None,
+        description="YAML tenants file (required with smc_endpoint).",
     )
     demo_api_key: SecretStr | None = Field(
         default=None,
         description="API key of the demo tenant (embedded emulator only); random if unset.",
     )
     cors_allow_origins: Annotated[list[str], NoDecode] = Field(
+        json_schema_extra={"flag": "--cors-allow-origin"},
         default_factory=list,
         description="Browser origins allowed by CORS (env: comma-separated).",
     )
@@ -70,10 +88,12 @@ class Settings(BaseSettings):
         description="Key that signs page tokens; set the same on every replica (random if unset).",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
-        default="INFO", description="Log level."
+        json_schema_extra={"flag": "--log-level"}, default="INFO", description="Log level."
     )
     config_file: Path | None = Field(
-        default=None, description="YAML file with any of these settings (lowest precedence)."
+        json_schema_extra={"flag": "--config"},
+        default=None,
+        description="YAML file with any of these settings (lowest precedence).",
     )
 
     @field_validator("cors_allow_origins", mode="before")
@@ -107,3 +127,37 @@ class Settings(BaseSettings):
             raise ValueError(f"{layered.config_file}: unknown settings {sorted(unknown)}")
         explicit = layered.model_dump(exclude_unset=True)
         return cls(**{**from_file, **explicit})
+
+
+def flag_of(name: str) -> str | None:
+    """The ``smc-gateway serve`` flag that sets setting ``name``, if any."""
+    extra = Settings.model_fields[name].json_schema_extra
+    flag = extra.get("flag") if isinstance(extra, dict) else None
+    return flag if isinstance(flag, str) else None
+
+
+def _default_text(name: str) -> str:
+    field = Settings.model_fields[name]
+    value = field.default_factory() if field.default_factory is not None else field.default  # type: ignore[call-arg]
+    if value is None or value == []:
+        return "unset"
+    return f"`{value}`"
+
+
+def settings_table() -> str:
+    """The README's configuration table, generated from :class:`Settings`."""
+    rows = [
+        "| Setting | Flag | Environment | Default | Meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for name, field in Settings.model_fields.items():
+        flag = flag_of(name)
+        rows.append(
+            f"| `{name}` | {f'`{flag}`' if flag else ''} | `{ENV_PREFIX}{name.upper()}` "
+            f"| {_default_text(name)} | {field.description} |"
+        )
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(settings_table())
