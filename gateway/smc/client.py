@@ -22,7 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from gateway.smc.credentials import Credentials
 from gateway.smc.errors import (
@@ -91,8 +91,8 @@ class Attempt:
         return self.error.code if isinstance(self.error, SmcApiError) else None
 
 
-class AttemptObserver(Protocol):
-    def __call__(self, attempt: Attempt) -> None: ...
+# Called after every attempt (tracing, metrics, tests).
+AttemptObserver = Callable[[Attempt], None]
 
 
 def _field(body: Mapping[str, Any], name: str) -> str:

@@ -21,6 +21,7 @@ import pytest
 import pytest_asyncio
 from google.protobuf import json_format
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_status import rpc_status
 
 from gateway._proto.smcgateway.v1 import replication_job_service_pb2 as jobs
@@ -117,8 +118,11 @@ async def _no_setup(world: World) -> None:
     return None
 
 
-def src(n: int = 0) -> Callable[[World], str]:
-    return lambda w: w.ids[f"source{n}"]
+def _inject(action: str, code: str) -> Setup:
+    async def setup(world: World) -> None:
+        await world.fault(action, code)
+
+    return setup
 
 
 CASES: list[Case] = [
@@ -284,7 +288,9 @@ CASES: list[Case] = [
         "scheduled-start-too-far",
         "CreateReplicationJob",
         lambda w: jobs.CreateReplicationJobRequest(
-            source_id="s-1", system_disk_size=40, scheduled_start_time={"seconds": 4_102_444_800}
+            source_id="s-1",
+            system_disk_size=40,
+            scheduled_start_time=Timestamp(seconds=4_102_444_800),
         ),  # 2100-01-01
         "INVALID_ARGUMENT",
         "INVALID_REQUEST",
@@ -293,7 +299,7 @@ CASES: list[Case] = [
         "valid-time-too-soon",
         "CreateReplicationJob",
         lambda w: jobs.CreateReplicationJobRequest(
-            source_id="s-1", system_disk_size=40, valid_time={"seconds": 946_684_800}
+            source_id="s-1", system_disk_size=40, valid_time=Timestamp(seconds=946_684_800)
         ),  # 2000
         "INVALID_ARGUMENT",
         "INVALID_REQUEST",
@@ -426,7 +432,7 @@ CASES: list[Case] = [
             build,
             status,
             reason,
-            setup=lambda w, a=smc_action, c=code: w.fault(a, c),
+            setup=_inject(smc_action, code),
         )
         for code, status, reason, action, smc_action, build in [
             (
@@ -576,7 +582,7 @@ def _metadata(case: Case) -> list[tuple[str, str]]:
 
 
 async def via_grpc(channel: grpc.aio.Channel, m: Method, request: Message, case: Case) -> Outcome:
-    call = channel.unary_unary(
+    call: grpc.aio.UnaryUnaryMultiCallable[Message, Message] = channel.unary_unary(
         m.full_name,
         request_serializer=lambda msg: msg.SerializeToString(),
         response_deserializer=m.response_type.FromString,

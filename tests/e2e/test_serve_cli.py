@@ -180,7 +180,7 @@ def test_grpc_lifecycle(served: Served) -> None:
             job_stub.GetReplicationJob(
                 jobs.GetReplicationJobRequest(job_id=job_id), metadata=metadata
             )
-        assert caught.value.code() == grpc.StatusCode.NOT_FOUND  # type: ignore[attr-defined]
+        assert caught.value.code() == grpc.StatusCode.NOT_FOUND
 
 
 def test_cors_preflight(served: Served) -> None:

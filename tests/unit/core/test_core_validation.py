@@ -175,7 +175,7 @@ def test_valid_requests_pass() -> None:
         ),
         (sources.ListSourceServersRequest(source_ids=["s-ok", "bad"]), "source_ids[1]", "source"),
         (sources.ListSourceServersRequest(name="x"), "name", "2 to 128"),
-        (sources.ListSourceServersRequest(state=99), "state", "has no value 99"),
+        (sources.ListSourceServersRequest(state=99), "state", "has no value 99"),  # type: ignore[arg-type]
         (jobs.ListReplicationJobsRequest(job_ids=["j-1", "s-1"]), "job_ids[1]", "job ID"),
         (jobs.GetReplicationJobRequest(job_id="bad id!"), "job_id", "job ID"),
         (jobs.GetReplicationJobRequest(), "job_id", "is required"),

@@ -607,7 +607,8 @@ def test_time_progression_pauses_while_stopped(
     assert job.progress == pytest.approx(50.0)
     clock.advance(seconds=1000)
     backend.tick()
-    assert (job.status, job.progress) == (JobStatus.STOPPED, pytest.approx(50.0))
+    assert job.status == JobStatus.STOPPED
+    assert job.progress == pytest.approx(50.0)
     backend.start_replication_job(job_id)
     clock.advance(seconds=25)
     backend.tick()

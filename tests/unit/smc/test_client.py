@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -90,7 +90,7 @@ class ScriptedTransport:
 
 
 def make_client(
-    steps: list[Step],
+    steps: Sequence[Step],
     *,
     policy: RetryPolicy | None = None,
     budget: RetryBudget | None = None,
