@@ -87,6 +87,49 @@ class Settings(BaseSettings):
         default=None,
         description="Key that signs page tokens; set the same on every replica (random if unset).",
     )
+    redis_url: SecretStr | None = Field(
+        default=None,
+        json_schema_extra={"flag": "--redis-url"},
+        description=(
+            "Redis URL (redis://, rediss://, unix://) for idempotency records and rate limits "
+            "shared by replicas; unset: kept in memory (one process)."
+        ),
+    )
+    redis_timeout_seconds: float = Field(
+        default=0.25, gt=0, description="Timeout of each Redis operation; calls never wait longer."
+    )
+    redis_fail_open: bool = Field(
+        default=True,
+        description="Redis unreachable: admit calls without rate limits (true) or refuse them.",
+    )
+    idempotency_ttl_seconds: float = Field(
+        default=86400.0, gt=0, description="How long a finished call's answer is kept for replays."
+    )
+    idempotency_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long an unfinished call holds its key; after a crash a retry takes over.",
+    )
+    upstream_rate_per_second: float = Field(
+        default=20.0, gt=0, description="SMC calls per second per AccessKeyId, all tenants together."
+    )
+    upstream_burst: int = Field(default=40, ge=1, description="Burst of the upstream budget.")
+    default_read_rate_per_second: float = Field(
+        default=20.0, gt=0, description="A tenant's reads per second unless its file entry says."
+    )
+    default_read_burst: int = Field(default=40, ge=1, description="Burst of the read budget.")
+    default_write_rate_per_second: float = Field(
+        default=5.0, gt=0, description="A tenant's writes per second unless its file entry says."
+    )
+    default_write_burst: int = Field(default=10, ge=1, description="Burst of the write budget.")
+    shutdown_delay_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        description=(
+            "On SIGTERM: time spent not-ready but still serving (so load balancers stop "
+            "sending) before new connections are refused."
+        ),
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         json_schema_extra={"flag": "--log-level"}, default="INFO", description="Log level."
     )

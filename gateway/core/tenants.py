@@ -9,18 +9,35 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from gateway.core.errors import PermissionDeniedError, UnauthenticatedError
 from gateway.smc.credentials import Credentials
 
-__all__ = ["Tenant", "TenantDirectory", "api_key_digest"]
+__all__ = ["Rate", "RateLimits", "Tenant", "TenantDirectory", "api_key_digest"]
 
 
 def api_key_digest(api_key: str) -> str:
     """Hex SHA-256 of an API key, as the tenants file stores it."""
     return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """A budget: ``per_second`` sustained, ``burst`` at once."""
+
+    per_second: float
+    burst: int
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """A tenant's budgets; ``None`` means the gateway's default for that kind of call."""
+
+    read: Rate | None = None
+    write: Rate | None = None
+    methods: Mapping[str, Rate] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +49,7 @@ class Tenant:
     credentials: Credentials
     region_id: str
     allowed_methods: frozenset[str] = frozenset({"*"})
+    rate_limits: RateLimits = field(default_factory=RateLimits)
 
     def may_call(self, method: str) -> bool:
         return "*" in self.allowed_methods or method in self.allowed_methods

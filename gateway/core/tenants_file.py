@@ -7,6 +7,11 @@
         access_key_secret_file: /etc/smc-gateway/secrets/team-a   # or access_key_secret_env
         security_token_file: /etc/smc-gateway/secrets/team-a-sts  # optional (STS)
         region_id: cn-hangzhou
+        rate_limits:                       # optional; the gateway's defaults otherwise
+          read:  {per_second: 20, burst: 40}
+          write: {per_second: 5, burst: 10}
+          methods:                         # optional per-method overrides
+            CreateReplicationJob: {per_second: 1, burst: 2}
         allowed_methods: ["*"]
 
 Errors name the tenant and the key.  Unknown keys are rejected.  Secrets are read from
@@ -24,7 +29,7 @@ from typing import Any
 import yaml
 
 from gateway.core.methods import METHODS
-from gateway.core.tenants import Tenant
+from gateway.core.tenants import Rate, RateLimits, Tenant
 from gateway.smc.credentials import Credentials
 
 __all__ = ["TenantsFileError", "load_tenants_file", "parse_tenants"]
@@ -60,6 +65,35 @@ def _read_secret(path: str, where: str) -> str:
     if not value:
         raise TenantsFileError(f"{where}: {path} is empty")
     return value
+
+
+def _rate(value: Any, where: str) -> Rate:
+    if not isinstance(value, dict) or set(value) != {"per_second", "burst"}:
+        raise TenantsFileError(f"{where}: must be {{per_second: <number>, burst: <integer>}}")
+    rate, burst = value["per_second"], value["burst"]
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or rate <= 0:
+        raise TenantsFileError(f"{where}.per_second: must be a positive number")
+    if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
+        raise TenantsFileError(f"{where}.burst: must be a whole number of at least 1")
+    return Rate(float(rate), burst)
+
+
+def _rate_limits(value: Any, where: str) -> RateLimits:
+    if value is None:
+        return RateLimits()
+    if not isinstance(value, dict) or not set(value) <= {"read", "write", "methods"}:
+        raise TenantsFileError(f"{where}: may only hold read, write and methods")
+    methods = value.get("methods", {})
+    if not isinstance(methods, dict):
+        raise TenantsFileError(f"{where}.methods: must map method names to rates")
+    unknown = sorted(set(methods) - _METHOD_NAMES)
+    if unknown:
+        raise TenantsFileError(f"{where}.methods: unknown methods {unknown}")
+    return RateLimits(
+        read=_rate(value["read"], f"{where}.read") if "read" in value else None,
+        write=_rate(value["write"], f"{where}.write") if "write" in value else None,
+        methods={name: _rate(rate, f"{where}.methods.{name}") for name, rate in methods.items()},
+    )
 
 
 def _secret(entry: dict[str, Any], where: str, env: Mapping[str, str]) -> str:
@@ -122,6 +156,7 @@ def _tenant(entry: Any, index: int, env: Mapping[str, str]) -> Tenant:
         credentials=Credentials(access_key_id, secret, token),
         region_id=region,
         allowed_methods=frozenset(methods),
+        rate_limits=_rate_limits(entry.get("rate_limits"), f"{where}.rate_limits"),
     )
 
 

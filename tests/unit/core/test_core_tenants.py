@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from gateway.core.errors import PermissionDeniedError, UnauthenticatedError
-from gateway.core.tenants import Tenant, TenantDirectory, api_key_digest
+from gateway.core.tenants import Rate, RateLimits, Tenant, TenantDirectory, api_key_digest
 from gateway.core.tenants_file import TenantsFileError, load_tenants_file, parse_tenants
 from gateway.smc.credentials import Credentials
 
@@ -95,6 +95,19 @@ def test_file_with_secret_file_and_sts_token(tmp_path: Path) -> None:
     assert "from-file" not in repr(loaded)
 
 
+def test_rate_limits_are_read() -> None:
+    limits = {
+        "read": {"per_second": 2.5, "burst": 5},
+        "methods": {"CreateReplicationJob": {"per_second": 1, "burst": 2}},
+    }
+    (loaded,) = parse_tenants({"tenants": [entry(rate_limits=limits)]}, ENV)
+    assert loaded.rate_limits == RateLimits(
+        read=Rate(2.5, 5), write=None, methods={"CreateReplicationJob": Rate(1.0, 2)}
+    )
+    (plain,) = parse_tenants({"tenants": [entry()]}, ENV)
+    assert plain.rate_limits == RateLimits()
+
+
 def test_secret_from_environment() -> None:
     (loaded,) = parse_tenants({"tenants": [entry()]}, ENV)
     assert loaded.credentials.access_key_secret == "s3cret-a"
@@ -128,6 +141,26 @@ def test_secret_from_environment() -> None:
         ({"tenant": []}, "single key 'tenants'"),
         ({"tenants": ["x"]}, "tenants[0]: must be a mapping"),
         ([], "single key 'tenants'"),
+        (
+            {"tenants": [entry(rate_limits={"read": {"per_second": 0, "burst": 1}})]},
+            "tenant 'team-a'.rate_limits.read.per_second: must be a positive number",
+        ),
+        (
+            {"tenants": [entry(rate_limits={"write": {"per_second": 1, "burst": 0.5}})]},
+            "tenant 'team-a'.rate_limits.write.burst",
+        ),
+        (
+            {"tenants": [entry(rate_limits={"write": {"per_second": 1}})]},
+            "tenant 'team-a'.rate_limits.write: must be {per_second",
+        ),
+        (
+            {"tenants": [entry(rate_limits={"reads": {}})]},
+            "tenant 'team-a'.rate_limits: may only hold read, write and methods",
+        ),
+        (
+            {"tenants": [entry(rate_limits={"methods": {"Nope": {"per_second": 1, "burst": 1}}})]},
+            "tenant 'team-a'.rate_limits.methods: unknown methods ['Nope']",
+        ),
     ],
 )
 def test_invalid_file_names_tenant_and_key(document: Any, message: str) -> None:

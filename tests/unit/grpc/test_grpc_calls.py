@@ -65,7 +65,8 @@ async def test_deadline_becomes_timeout(core: FakeCore, channel: grpc.aio.Channe
 
     timeout = core.calls[0].ctx.timeout
     assert timeout is not None
-    assert 25 < timeout <= 30
+    # grpc measures the deadline on its own clock: allow it to read slightly above 30.
+    assert 25 < timeout <= 31
 
 
 async def test_every_response_metadata_item_is_a_trailer(
