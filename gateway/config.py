@@ -111,7 +111,9 @@ class Settings(BaseSettings):
         description="How long an unfinished call holds its key; after a crash a retry takes over.",
     )
     upstream_rate_per_second: float = Field(
-        default=20.0, gt=0, description="SMC calls per second per AccessKeyId, all tenants together."
+        default=20.0,
+        gt=0,
+        description="SMC calls per second per AccessKeyId, all tenants together.",
     )
     upstream_burst: int = Field(default=40, ge=1, description="Burst of the upstream budget.")
     default_read_rate_per_second: float = Field(

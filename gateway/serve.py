@@ -23,12 +23,13 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from gateway.config import Settings
-from gateway.core.gateway import Gateway
+from gateway.core.gateway import Gateway, RateDefaults
 from gateway.core.paging import PageTokens
-from gateway.core.tenants import Tenant, TenantDirectory, api_key_digest
+from gateway.core.tenants import Rate, Tenant, TenantDirectory, api_key_digest
 from gateway.core.tenants_file import load_tenants_file
 from gateway.emulator import Emulator, EmulatorConfig
 from gateway.grpc.server import GrpcServer, build_grpc_server
+from gateway.ratelimit import FailSafeRateLimiter, limiter_from_url
 from gateway.rest.app import build_rest_app
 from gateway.smc.client import SmcClient
 from gateway.smc.credentials import Credentials
@@ -87,6 +88,11 @@ async def _upstream(settings: Settings) -> _Upstream:
     return _Upstream(emulator.url, [demo], key, emulator)
 
 
+def _report_redis_error(error: Exception) -> None:
+    # The error's text names the host and port, never the URL's password.
+    log.warning("rate-limit storage unavailable, applying the failure policy: %s", error)
+
+
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -136,10 +142,22 @@ class GatewayProcess:
         upstream = await _upstream(s)
         self.emulator, self.demo_api_key = upstream.emulator, upstream.demo_api_key
         key = s.page_token_key.get_secret_value().encode() if s.page_token_key else None
+        redis_url = s.redis_url.get_secret_value() if s.redis_url else None
+        self.limiter = FailSafeRateLimiter(
+            limiter_from_url(redis_url, timeout=s.redis_timeout_seconds),
+            fail_open=s.redis_fail_open,
+            on_error=_report_redis_error,
+        )
         self._gateway = gateway = Gateway(
             client=SmcClient(upstream.endpoint, default_timeout=s.default_timeout_seconds),
             tenants=TenantDirectory(upstream.tenants),
             page_tokens=PageTokens(key),
+            limiter=self.limiter,
+            rates=RateDefaults(
+                read=Rate(s.default_read_rate_per_second, s.default_read_burst),
+                write=Rate(s.default_write_rate_per_second, s.default_write_burst),
+                upstream=Rate(s.upstream_rate_per_second, s.upstream_burst),
+            ),
             default_timeout=s.default_timeout_seconds,
         )
         self._grpc = build_grpc_server(gateway, max_message_bytes=s.max_message_bytes)

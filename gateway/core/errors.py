@@ -47,6 +47,7 @@ __all__ = [
     "UnauthenticatedError",
     "UnavailableError",
     "UnimplementedError",
+    "from_status",
     "to_http_json",
 ]
 
@@ -205,6 +206,65 @@ class DeadlineExceededError(GatewayError):
     status_name = "DEADLINE_EXCEEDED"
     http_status = 504
     default_reason = "DEADLINE_EXCEEDED"
+
+
+_BY_CODE: dict[int, type[GatewayError]] = {
+    cls.code: cls
+    for cls in (
+        InvalidArgumentError,
+        FailedPreconditionError,
+        UnauthenticatedError,
+        PermissionDeniedError,
+        NotFoundError,
+        AlreadyExistsError,
+        AbortedError,
+        ResourceExhaustedError,
+        InternalError,
+        UnimplementedError,
+        UnavailableError,
+        DeadlineExceededError,
+    )
+}
+
+
+def from_status(status: status_pb2.Status) -> GatewayError:
+    """The error a ``google.rpc.Status`` describes (inverse of :meth:`GatewayError.to_status`).
+
+    Used to answer a replayed idempotent call with exactly the error first answered.
+    """
+    cls = _BY_CODE.get(status.code, InternalError)
+    reason: str | None = None
+    metadata: dict[str, str] = {}
+    violations: list[FieldViolation] = []
+    retry_delay: float | None = None
+    quotas: list[QuotaViolation] = []
+    for detail in status.details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            reason, metadata = info.reason, dict(info.metadata)
+        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            violations = [
+                FieldViolation(v.field, v.description, v.reason) for v in bad.field_violations
+            ]
+        elif detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+            retry = error_details_pb2.RetryInfo()
+            detail.Unpack(retry)
+            retry_delay = retry.retry_delay.ToMilliseconds() / 1000
+        elif detail.Is(error_details_pb2.QuotaFailure.DESCRIPTOR):
+            quota = error_details_pb2.QuotaFailure()
+            detail.Unpack(quota)
+            quotas = [QuotaViolation(q.subject, q.description) for q in quota.violations]
+    return cls(
+        status.message,
+        reason=reason,
+        metadata=metadata,
+        field_violations=violations,
+        retry_delay=retry_delay,
+        quota_violations=quotas,
+    )
 
 
 def to_http_json(error: GatewayError) -> dict[str, Any]:

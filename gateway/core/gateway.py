@@ -1,7 +1,8 @@
 """The gateway core: one pipeline behind both front ends.
 
-For every call, in this order: authenticate the tenant → validate the request → resolve
-the idempotency key → call SMC with the tenant's credentials → map the answer or error.
+For every call, in this order: authenticate the tenant → validate the request → charge the
+rate-limit budgets → resolve the idempotency key → call SMC with the tenant's credentials →
+map the answer or error.
 Front ends hand in a :class:`CallContext` and a request message and get a response message
 or a :class:`GatewayError`; they know nothing else.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,21 +27,26 @@ from gateway.core.errors import (
     FieldViolation,
     InvalidArgumentError,
     NotFoundError,
+    QuotaViolation,
+    ResourceExhaustedError,
     UnimplementedError,
 )
 from gateway.core.methods import METHODS
 from gateway.core.paging import PageTokens
-from gateway.core.tenants import Tenant, TenantDirectory
+from gateway.core.tenants import Rate, Tenant, TenantDirectory
 from gateway.core.upstream_errors import from_smc_error
 from gateway.core.validation import validate
+from gateway.ratelimit import Budget, MemoryRateLimiter, RateLimiter, Verdict, rate_limit_headers
 from gateway.smc import models as smc
 from gateway.smc.client import SmcClient
 from gateway.smc.errors import SmcError
 from gateway.smc.models import Operation, RequestT, ResponseT
 
-__all__ = ["DEFAULT_PAGE_SIZE", "Gateway", "client_token_for"]
+__all__ = ["DEFAULT_PAGE_SIZE", "Gateway", "RateDefaults", "client_token_for"]
 
 DEFAULT_PAGE_SIZE = 10
+# Method name → whether it writes (writes use the write budget and idempotency keys).
+METHOD_KINDS: Mapping[str, bool] = {m.name: m.mutating for m in METHODS}
 
 
 def client_token_for(tenant_id: str, idempotency_key: str) -> str:
@@ -53,6 +59,20 @@ def client_token_for(tenant_id: str, idempotency_key: str) -> str:
     return hashlib.sha256(f"{tenant_id}\0{idempotency_key}".encode()).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class RateDefaults:
+    """Budgets for tenants whose file entry sets none, and the per-AccessKey upstream budget."""
+
+    read: Rate = field(default_factory=lambda: Rate(20.0, 40))
+    write: Rate = field(default_factory=lambda: Rate(5.0, 10))
+    upstream: Rate = field(default_factory=lambda: Rate(20.0, 40))
+
+
+def _upstream_key(access_key_id: str) -> str:
+    # Budget keys end up in Redis and metrics: a short digest instead of the AccessKeyId.
+    return hashlib.sha256(access_key_id.encode()).hexdigest()[:16]
+
+
 @dataclass(slots=True)
 class _Call:
     """One call in flight: who, with what deadline and idempotency key."""
@@ -62,6 +82,7 @@ class _Call:
     tenant: Tenant
     deadline: float  # time.monotonic() seconds
     idempotency_key: str | None
+    mutating: bool
 
     def remaining(self) -> float:
         left = self.deadline - time.monotonic()
@@ -84,12 +105,16 @@ class Gateway:
         client: SmcClient,
         tenants: TenantDirectory,
         page_tokens: PageTokens | None = None,
+        limiter: RateLimiter | None = None,
+        rates: RateDefaults | None = None,
         default_timeout: float = 30.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.client = client
         self.tenants = tenants
         self.page_tokens = page_tokens or PageTokens()
+        self.limiter: RateLimiter = limiter or MemoryRateLimiter()
+        self.rates = rates or RateDefaults()
         self.default_timeout = default_timeout
         self._now = now
         self._handlers: Mapping[str, Handler] = {
@@ -98,6 +123,7 @@ class Gateway:
 
     async def close(self) -> None:
         await self.client.close()
+        await self.limiter.aclose()
 
     async def call(self, name: str, ctx: CallContext, request: Message) -> Message:
         """Run unary method ``name``; raise a :class:`GatewayError` on any failure."""
@@ -105,6 +131,7 @@ class Gateway:
         if handler is None:
             raise UnimplementedError(f"method {name} is not implemented", reason="UNIMPLEMENTED")
         call = self._begin(name, ctx, request)
+        await self._charge(call)
         return await handler(call, request)
 
     def watch(self, ctx: CallContext, request: Message) -> AsyncIterator[Message]:
@@ -129,7 +156,34 @@ class Gateway:
             tenant=tenant,
             deadline=time.monotonic() + timeout,
             idempotency_key=_idempotency_key(ctx, request),
+            mutating=METHOD_KINDS[name],
         )
+
+    def _budgets(self, call: _Call) -> list[Budget]:
+        tenant, name = call.tenant, call.name
+        limits = tenant.rate_limits
+        override = limits.methods.get(name)
+        if override is not None:
+            own = Budget(
+                f"tenant:{tenant.id}:method:{name}", override.per_second, override.burst, name
+            )
+        elif call.mutating:
+            rate = limits.write or self.rates.write
+            own = Budget(f"tenant:{tenant.id}:write", rate.per_second, rate.burst, "write")
+        else:
+            rate = limits.read or self.rates.read
+            own = Budget(f"tenant:{tenant.id}:read", rate.per_second, rate.burst, "read")
+        upstream = self.rates.upstream
+        key = f"upstream:{_upstream_key(tenant.credentials.access_key_id)}"
+        return [own, Budget(key, upstream.per_second, upstream.burst, "upstream")]
+
+    async def _charge(self, call: _Call) -> None:
+        """Charge the tenant's budget and its AccessKey's upstream budget, or refuse."""
+        verdict = await self.limiter.acquire(self._budgets(call))
+        for header, value in rate_limit_headers(verdict).items():
+            call.ctx.response_metadata[header.lower()] = value
+        if not verdict.allowed:
+            raise _rate_limited(call, verdict)
 
     async def _smc(
         self, call: _Call, op: Operation[RequestT, ResponseT], request: RequestT
@@ -300,3 +354,21 @@ def _idempotency_key(ctx: CallContext, request: Message) -> str | None:
             ],
         )
     return field_key or transport_key
+
+
+def _rate_limited(call: _Call, verdict: Verdict) -> ResourceExhaustedError:
+    budget = verdict.limiting
+    name = budget.name if budget is not None else "unknown"
+    subject = "upstream" if name == "upstream" else f"tenant:{call.tenant.id}"
+    description = (
+        f"{name} budget: {budget.burst} calls at once, {budget.rate:g} per second"
+        if budget is not None
+        else "rate limit"
+    )
+    return ResourceExhaustedError(
+        f"rate limit exceeded ({name} budget); retry after {verdict.retry_after:.2f} s",
+        reason="RATE_LIMITED",
+        metadata={"budget": name, "tenant": call.tenant.id},
+        retry_delay=max(verdict.retry_after, 0.001),
+        quota_violations=[QuotaViolation(subject, description)],
+    )

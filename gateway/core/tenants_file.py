@@ -20,19 +20,33 @@ their files or environment variables at load time and never appear in errors.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
+import logging
 import os
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from gateway.core.methods import METHODS
-from gateway.core.tenants import Rate, RateLimits, Tenant
+from gateway.core.tenants import Rate, RateLimits, Tenant, TenantDirectory
 from gateway.smc.credentials import Credentials
 
-__all__ = ["TenantsFileError", "load_tenants_file", "parse_tenants"]
+__all__ = [
+    "ReloadStatus",
+    "TenantsFileError",
+    "TenantsFileWatcher",
+    "load_tenants_file",
+    "parse_tenants",
+]
+
+log = logging.getLogger("smc_gateway.tenants")
 
 _KEYS = frozenset(
     {
@@ -192,3 +206,114 @@ def load_tenants_file(path: Path, env: Mapping[str, str] | None = None) -> list[
     except yaml.YAMLError as error:
         raise TenantsFileError(f"{path}: not valid YAML: {error}") from None
     return parse_tenants(document, os.environ if env is None else env)
+
+
+def _referenced_files(path: Path) -> list[Path]:
+    """The tenants file and every secret file it names (as far as it parses)."""
+    files = [path]
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return files
+    entries = document.get("tenants") if isinstance(document, dict) else None
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict):
+            for key in ("access_key_secret_file", "security_token_file"):
+                if isinstance(entry.get(key), str):
+                    files.append(Path(entry[key]))
+    return files
+
+
+def _fingerprint(files: list[Path]) -> bytes:
+    # Content, not mtimes: Kubernetes updates a mounted Secret by swapping a symlink to a
+    # new directory, which keeps paths and may keep mtimes but changes what they resolve to.
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(str(file).encode() + b"\0")
+        try:
+            digest.update(file.read_bytes())
+        except OSError as error:
+            digest.update(f"unreadable: {error.errno}".encode())
+        digest.update(b"\0")
+    return digest.digest()
+
+
+@dataclass
+class ReloadStatus:
+    """What /readyz, logs and metrics report about the tenants file."""
+
+    loaded_at: float
+    reloads_ok: int = 0
+    reloads_failed: int = 0
+    last_error: str | None = None  # the last failed reload's message, until a reload succeeds
+
+
+class TenantsFileWatcher:
+    """Keeps a :class:`TenantDirectory` in step with the tenants file and its secret files.
+
+    ``start`` loads once (an error stops the start-up).  Then every ``interval`` seconds the
+    files are re-read; on a change the file is parsed and validated again and, if valid,
+    ``on_change`` receives the new directory.  A broken file keeps the last good one and is
+    reported in ``status`` and the log.  Calls in flight keep the tenant they started with.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        on_change: Callable[[TenantDirectory], None],
+        *,
+        interval: float = 2.0,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.path = path
+        self._on_change = on_change
+        self._interval = interval
+        self._env = env
+        self._seen = b""
+        self._task: asyncio.Task[None] | None = None
+        self.status = ReloadStatus(loaded_at=0.0)
+
+    def load(self) -> TenantDirectory:
+        """Load now; raises :class:`TenantsFileError` if the file is not valid."""
+        self._seen = _fingerprint(_referenced_files(self.path))
+        directory = TenantDirectory(load_tenants_file(self.path, self._env))
+        self.status.loaded_at = time.time()
+        return directory
+
+    def check(self) -> bool:
+        """Reload if anything changed; True when a new directory was installed."""
+        seen = _fingerprint(_referenced_files(self.path))
+        if seen == self._seen:
+            return False
+        self._seen = seen
+        try:
+            directory = TenantDirectory(load_tenants_file(self.path, self._env))
+        except (TenantsFileError, ValueError) as error:
+            self.status.reloads_failed += 1
+            self.status.last_error = str(error)
+            log.error("tenants file reload failed, keeping the last good one: %s", error)
+            return False
+        self._on_change(directory)
+        self.status.reloads_ok += 1
+        self.status.last_error = None
+        self.status.loaded_at = time.time()
+        log.info("tenants file reloaded: %d tenants", len({t.id for t in directory.tenants}))
+        return True
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                self.check()
+            except Exception:  # keep watching whatever happens; the log says what
+                log.exception("tenants file check failed")
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

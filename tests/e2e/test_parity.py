@@ -664,7 +664,18 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def world() -> AsyncIterator[World]:
-    settings = Settings(grpc_port=0, http_port=0, demo_api_key=API_KEY)  # type: ignore[arg-type]
+    # Budgets far above what the cases spend: rate limiting has its own tests.
+    settings = Settings(
+        grpc_port=0,
+        http_port=0,
+        demo_api_key=API_KEY,  # type: ignore[arg-type]
+        default_read_rate_per_second=1000,
+        default_read_burst=1000,
+        default_write_rate_per_second=1000,
+        default_write_burst=1000,
+        upstream_rate_per_second=1000,
+        upstream_burst=1000,
+    )
     process = GatewayProcess(settings)
     await process.start()
     assert process.emulator is not None

@@ -259,3 +259,20 @@ def test_out_of_range_timestamp_is_a_violation_not_a_crash() -> None:
     request = good_create()
     request.valid_time.seconds = 2**60
     assert "not a valid timestamp" in violations(request)["valid_time"]
+
+
+def test_status_round_trip_keeps_every_detail() -> None:
+    from gateway.core import errors as g
+
+    original = g.ResourceExhaustedError(
+        "slow down",
+        reason="RATE_LIMITED",
+        metadata={"tenant": "a"},
+        field_violations=[g.FieldViolation("page_size", "too big", "INVALID_FIELD")],
+        retry_delay=1.5,
+        quota_violations=[g.QuotaViolation("tenant:a", "write budget")],
+    )
+    copy = g.from_status(original.to_status())
+    assert type(copy) is g.ResourceExhaustedError
+    assert copy.to_status() == original.to_status()
+    assert (copy.reason, copy.metadata, copy.retry_delay) == ("RATE_LIMITED", {"tenant": "a"}, 1.5)

@@ -1,0 +1,50 @@
+"""Choose the limiter's storage by URL, as the ``limits`` library does.
+
+``None`` or ``memory://`` -> :class:`MemoryRateLimiter` (one replica); ``redis://``,
+``rediss://`` or ``unix://`` -> :class:`RedisRateLimiter` (replicas share budgets).  Anything
+else is a configuration error raised at start-up, naming the scheme but never the URL (it may
+hold a password).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import redis.asyncio
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from gateway.ratelimit.memory import MemoryRateLimiter
+from gateway.ratelimit.model import RateLimiter
+from gateway.ratelimit.redis_storage import DEFAULT_KEY_PREFIX, RedisRateLimiter
+
+__all__ = ["REDIS_SCHEMES", "limiter_from_url"]
+
+REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
+
+
+def limiter_from_url(
+    url: str | None, *, timeout: float, key_prefix: str = DEFAULT_KEY_PREFIX
+) -> RateLimiter:
+    """A limiter for ``url``; Redis clients get ``timeout`` on connect and on every reply.
+
+    One immediate retry only (redis-py's default is ten with backoff): it covers a pooled
+    connection the server closed, while an outage costs a call at most about 2 x ``timeout``.
+    """
+    if timeout <= 0:
+        raise ValueError(f"rate-limit storage timeout must be positive, got {timeout}")
+    scheme = "memory" if url is None else urlsplit(url).scheme.lower()
+    if scheme == "memory":
+        return MemoryRateLimiter()
+    if url is None or scheme not in REDIS_SCHEMES:
+        raise ValueError(
+            f"unsupported rate-limit storage URL scheme {scheme!r}: "
+            "use memory://, redis://, rediss:// or unix://"
+        )
+    client = redis.asyncio.Redis.from_url(
+        url,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), 1),
+    )
+    return RedisRateLimiter(client, key_prefix=key_prefix, owns_client=True)
