@@ -29,6 +29,7 @@ from gateway.core.tenants import Rate, Tenant, TenantDirectory, api_key_digest
 from gateway.core.tenants_file import load_tenants_file
 from gateway.emulator import Emulator, EmulatorConfig
 from gateway.grpc.server import GrpcServer, build_grpc_server
+from gateway.idempotency import store_from_url
 from gateway.ratelimit import FailSafeRateLimiter, limiter_from_url
 from gateway.rest.app import build_rest_app
 from gateway.smc.client import SmcClient
@@ -153,6 +154,10 @@ class GatewayProcess:
             tenants=TenantDirectory(upstream.tenants),
             page_tokens=PageTokens(key),
             limiter=self.limiter,
+            idempotency=store_from_url(redis_url, timeout=s.redis_timeout_seconds),
+            idempotency_ttl=s.idempotency_ttl_seconds,
+            idempotency_lease=s.idempotency_lease_seconds,
+            fail_open=s.redis_fail_open,
             rates=RateDefaults(
                 read=Rate(s.default_read_rate_per_second, s.default_read_burst),
                 write=Rate(s.default_write_rate_per_second, s.default_write_burst),

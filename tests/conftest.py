@@ -26,7 +26,7 @@ def redis_server() -> Iterator[ValkeyServer]:
 
 
 @pytest.fixture
-def redis_url(redis_server: ValkeyServer) -> Iterator[str]:
+def redis_url(redis_server: ValkeyServer) -> str:
     """The server's URL, with its database emptied before the test."""
     url = f"redis://127.0.0.1:{redis_server.port}/0"
     client = redis.Redis.from_url(url)
@@ -34,4 +34,4 @@ def redis_url(redis_server: ValkeyServer) -> Iterator[str]:
         client.flushdb()
     finally:
         client.close()
-    yield url
+    return url

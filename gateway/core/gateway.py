@@ -9,7 +9,10 @@ or a :class:`GatewayError`; they know nothing else.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -17,25 +20,42 @@ from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf.message import Message
+from google.rpc import status_pb2
 
 from gateway._proto.smcgateway.v1 import replication_job_service_pb2 as jobs_pb2
 from gateway._proto.smcgateway.v1 import source_server_service_pb2 as sources_pb2
 from gateway.core import convert
 from gateway.core.context import CallContext
 from gateway.core.errors import (
+    AbortedError,
+    AlreadyExistsError,
     DeadlineExceededError,
+    FailedPreconditionError,
     FieldViolation,
+    GatewayError,
     InvalidArgumentError,
     NotFoundError,
     QuotaViolation,
     ResourceExhaustedError,
+    UnavailableError,
     UnimplementedError,
+    from_status,
 )
-from gateway.core.methods import METHODS
+from gateway.core.methods import METHODS, method
 from gateway.core.paging import PageTokens
 from gateway.core.tenants import Rate, Tenant, TenantDirectory
 from gateway.core.upstream_errors import from_smc_error
 from gateway.core.validation import validate
+from gateway.idempotency import (
+    IdempotencyStore,
+    IdempotencyUnavailable,
+    InFlight,
+    MemoryIdempotencyStore,
+    Mismatch,
+    Replay,
+    Started,
+    StoredResponse,
+)
 from gateway.ratelimit import Budget, MemoryRateLimiter, RateLimiter, Verdict, rate_limit_headers
 from gateway.smc import models as smc
 from gateway.smc.client import SmcClient
@@ -44,7 +64,21 @@ from gateway.smc.models import Operation, RequestT, ResponseT
 
 __all__ = ["DEFAULT_PAGE_SIZE", "Gateway", "RateDefaults", "client_token_for"]
 
+log = logging.getLogger("smc_gateway.core")
+
 DEFAULT_PAGE_SIZE = 10
+# Errors that are SMC's definitive answer: kept for replays of the same idempotency key.
+# Transient ones (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED) are not, so a retry
+# with the same key can still succeed.
+STORED_ERRORS: tuple[type[GatewayError], ...] = (
+    InvalidArgumentError,
+    FailedPreconditionError,
+    AlreadyExistsError,
+    NotFoundError,
+)
+# What a replay repeats from the first answer besides its body.
+_REPLAYED_METADATA = ("smc-request-id",)
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,128}")
 # Method name → whether it writes (writes use the write budget and idempotency keys).
 METHOD_KINDS: Mapping[str, bool] = {m.name: m.mutating for m in METHODS}
 
@@ -107,6 +141,10 @@ class Gateway:
         page_tokens: PageTokens | None = None,
         limiter: RateLimiter | None = None,
         rates: RateDefaults | None = None,
+        idempotency: IdempotencyStore | None = None,
+        idempotency_ttl: float = 86400.0,
+        idempotency_lease: float = 30.0,
+        fail_open: bool = True,
         default_timeout: float = 30.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -115,6 +153,10 @@ class Gateway:
         self.page_tokens = page_tokens or PageTokens()
         self.limiter: RateLimiter = limiter or MemoryRateLimiter()
         self.rates = rates or RateDefaults()
+        self.idempotency: IdempotencyStore = idempotency or MemoryIdempotencyStore()
+        self.idempotency_ttl = idempotency_ttl
+        self.idempotency_lease = idempotency_lease
+        self.fail_open = fail_open
         self.default_timeout = default_timeout
         self._now = now
         self._handlers: Mapping[str, Handler] = {
@@ -124,6 +166,7 @@ class Gateway:
     async def close(self) -> None:
         await self.client.close()
         await self.limiter.aclose()
+        await self.idempotency.close()
 
     async def call(self, name: str, ctx: CallContext, request: Message) -> Message:
         """Run unary method ``name``; raise a :class:`GatewayError` on any failure."""
@@ -132,6 +175,8 @@ class Gateway:
             raise UnimplementedError(f"method {name} is not implemented", reason="UNIMPLEMENTED")
         call = self._begin(name, ctx, request)
         await self._charge(call)
+        if call.mutating and call.idempotency_key:
+            return await self._once(call, handler, request)
         return await handler(call, request)
 
     def watch(self, ctx: CallContext, request: Message) -> AsyncIterator[Message]:
@@ -184,6 +229,83 @@ class Gateway:
             call.ctx.response_metadata[header.lower()] = value
         if not verdict.allowed:
             raise _rate_limited(call, verdict)
+
+    async def _once(self, call: _Call, handler: Handler, request: Message) -> Message:
+        """Run a keyed write at most once per (tenant, key): start it, or replay its answer."""
+        key, store, scope = call.idempotency_key or "", self.idempotency, call.tenant.id
+        try:
+            begun = await store.begin(
+                scope,
+                key,
+                _fingerprint(call.name, request),
+                lease_seconds=self.idempotency_lease,
+                ttl_seconds=self.idempotency_ttl,
+            )
+        except IdempotencyUnavailable as error:
+            if not self.fail_open:
+                raise UnavailableError(
+                    "idempotency records are unavailable; retry later",
+                    reason="IDEMPOTENCY_STORE_UNAVAILABLE",
+                    retry_delay=1.0,
+                ) from None
+            # SMC's ClientToken still makes a retried create return the same job.
+            log.warning("idempotency store unavailable, calling SMC without a record: %s", error)
+            return await handler(call, request)
+        if isinstance(begun, Replay):
+            return self._replay(call, begun.response)
+        if isinstance(begun, Mismatch):
+            raise InvalidArgumentError(
+                "this idempotency key was used with a different request",
+                reason="IDEMPOTENCY_KEY_REUSED",
+                field_violations=[
+                    FieldViolation("request_id", "already used with a different request")
+                ],
+            )
+        if isinstance(begun, InFlight):
+            raise AbortedError(
+                "a call with this idempotency key is in progress; retry after the delay",
+                reason="IDEMPOTENCY_KEY_IN_USE",
+                retry_delay=begun.retry_after,
+            )
+        return await self._run_recorded(call, handler, request, begun)
+
+    async def _run_recorded(
+        self, call: _Call, handler: Handler, request: Message, started: Started
+    ) -> Message:
+        store, scope, key = self.idempotency, call.tenant.id, call.idempotency_key or ""
+        try:
+            response = await handler(call, request)
+        except STORED_ERRORS as error:
+            await self._finish(call, started, "error", error.to_status().SerializeToString())
+            raise
+        except BaseException:
+            # Transient failure or cancellation: free the key so a retry can go through.
+            await _quietly(asyncio.shield(store.release(scope, key, started.owner)))
+            raise
+        await self._finish(call, started, "ok", response.SerializeToString())
+        return response
+
+    async def _finish(self, call: _Call, started: Started, kind: str, payload: bytes) -> None:
+        metadata = {k: v for k, v in call.ctx.response_metadata.items() if k in _REPLAYED_METADATA}
+        record = StoredResponse(
+            "ok" if kind == "ok" else "error", payload, metadata, created_at=time.time()
+        )
+        await _quietly(
+            self.idempotency.complete(
+                call.tenant.id,
+                call.idempotency_key or "",
+                started.owner,
+                record,
+                ttl_seconds=self.idempotency_ttl,
+            )
+        )
+
+    def _replay(self, call: _Call, stored: StoredResponse) -> Message:
+        call.ctx.response_metadata.update(stored.metadata)
+        call.ctx.response_metadata["idempotent-replayed"] = "true"
+        if stored.kind == "error":
+            raise from_status(status_pb2.Status.FromString(stored.payload))
+        return method(call.name).response_type.FromString(stored.payload)
 
     async def _smc(
         self, call: _Call, op: Operation[RequestT, ResponseT], request: RequestT
@@ -338,6 +460,25 @@ class Gateway:
         return jobs_pb2.StopReplicationJobResponse()
 
 
+def _fingerprint(name: str, request: Message) -> bytes:
+    """What makes two keyed calls "the same request": method and fields, key excluded."""
+    scope = request.__class__()
+    scope.CopyFrom(request)
+    if "request_id" in scope.DESCRIPTOR.fields_by_name:
+        scope.ClearField("request_id")
+    digest = hashlib.sha256(name.encode() + b"\0")
+    digest.update(scope.SerializeToString(deterministic=True))
+    return digest.digest()
+
+
+async def _quietly(operation: Awaitable[object]) -> None:
+    """Record keeping must not turn an answered call into an error: log and go on."""
+    try:
+        await operation
+    except IdempotencyUnavailable as error:
+        log.warning("idempotency record not updated (it expires by its lease): %s", error)
+
+
 def _idempotency_key(ctx: CallContext, request: Message) -> str | None:
     """The call's idempotency key: the ``request_id`` field or the transport's key.
 
@@ -345,6 +486,12 @@ def _idempotency_key(ctx: CallContext, request: Message) -> str | None:
     """
     field_key = getattr(request, "request_id", "") or None
     transport_key = ctx.idempotency_key or None
+    if transport_key is not None and not _IDEMPOTENCY_KEY.fullmatch(transport_key):
+        raise InvalidArgumentError(
+            "the idempotency key must be 1 to 128 printable ASCII characters without spaces",
+            reason="INVALID_IDEMPOTENCY_KEY",
+            field_violations=[FieldViolation("idempotency-key", "1 to 128 printable ASCII")],
+        )
     if field_key and transport_key and field_key != transport_key:
         raise InvalidArgumentError(
             "request_id and the idempotency-key header/metadata differ",

@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 import helm_python as helm
-import kubernetes_validate  # type: ignore[import-untyped]
-import kubernetes_validate.utils  # type: ignore[import-untyped]
+import kubernetes_validate
+import kubernetes_validate.utils
 import pytest
 from helm_chart_support import CHART, PRODUCTION_VALUES, Manifest, load_values, render
 
