@@ -26,7 +26,7 @@ from gateway.config import Settings
 from gateway.core.gateway import Gateway, RateDefaults
 from gateway.core.paging import PageTokens
 from gateway.core.tenants import Rate, Tenant, TenantDirectory, api_key_digest
-from gateway.core.tenants_file import load_tenants_file
+from gateway.core.tenants_file import TenantsFileWatcher
 from gateway.emulator import Emulator, EmulatorConfig
 from gateway.grpc.server import GrpcServer, build_grpc_server
 from gateway.idempotency import store_from_url
@@ -54,18 +54,16 @@ class _QuietServer(uvicorn.Server):
 @dataclass
 class _Upstream:
     endpoint: str
-    tenants: list[Tenant]
-    demo_api_key: str | None
     emulator: Emulator | None
+    demo: Tenant | None  # the demo tenant, when neither an endpoint nor tenants are given
+    demo_api_key: str | None
 
 
 async def _upstream(settings: Settings) -> _Upstream:
     if settings.smc_endpoint is not None:
         if settings.tenants_file is None:
             raise ValueError("smc_endpoint needs tenants_file: whose credentials would sign?")
-        return _Upstream(
-            settings.smc_endpoint, load_tenants_file(settings.tenants_file), None, None
-        )
+        return _Upstream(settings.smc_endpoint, None, None, None)
     # Jobs take two minutes from start to Finished, so a demo shows progress rising.
     emulator = Emulator(
         EmulatorConfig(host="127.0.0.1", port=0, progression="time", job_seconds=120)
@@ -74,7 +72,7 @@ async def _upstream(settings: Settings) -> _Upstream:
     account = emulator.demo_account
     assert account is not None  # no accounts configured: the emulator made one
     if settings.tenants_file is not None:
-        return _Upstream(emulator.url, load_tenants_file(settings.tenants_file), None, emulator)
+        return _Upstream(emulator.url, emulator, None, None)
     key = (
         settings.demo_api_key.get_secret_value()
         if settings.demo_api_key
@@ -86,7 +84,7 @@ async def _upstream(settings: Settings) -> _Upstream:
         credentials=Credentials(account.access_key_id, account.access_key_secret),
         region_id=DEMO_REGION,
     )
-    return _Upstream(emulator.url, [demo], key, emulator)
+    return _Upstream(emulator.url, emulator, demo, key)
 
 
 def _report_redis_error(error: Exception) -> None:
@@ -110,7 +108,7 @@ def _add_health_routes(app: FastAPI, process: GatewayProcess) -> None:
 
     async def readyz() -> JSONResponse:
         ready = process.ready
-        body = {"ready": ready, "checks": {"config": "ok", "shutting_down": process.stopping}}
+        body = {"ready": ready, "checks": process.checks()}
         return JSONResponse(body, status_code=200 if ready else 503)
 
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
@@ -132,6 +130,8 @@ class GatewayProcess:
         self._grpc: GrpcServer | None = None
         self._http: _QuietServer | None = None
         self._http_task: asyncio.Task[None] | None = None
+        self.watcher: TenantsFileWatcher | None = None
+        self.limiter: FailSafeRateLimiter | None = None
 
     @property
     def smc_endpoint(self) -> str:
@@ -142,6 +142,12 @@ class GatewayProcess:
         s = self.settings
         upstream = await _upstream(s)
         self.emulator, self.demo_api_key = upstream.emulator, upstream.demo_api_key
+        if s.tenants_file is not None:
+            self.watcher = TenantsFileWatcher(s.tenants_file, self._install_tenants)
+            tenants = self.watcher.load()
+        else:
+            assert upstream.demo is not None
+            tenants = TenantDirectory([upstream.demo])
         key = s.page_token_key.get_secret_value().encode() if s.page_token_key else None
         redis_url = s.redis_url.get_secret_value() if s.redis_url else None
         self.limiter = FailSafeRateLimiter(
@@ -151,7 +157,7 @@ class GatewayProcess:
         )
         self._gateway = gateway = Gateway(
             client=SmcClient(upstream.endpoint, default_timeout=s.default_timeout_seconds),
-            tenants=TenantDirectory(upstream.tenants),
+            tenants=tenants,
             page_tokens=PageTokens(key),
             limiter=self.limiter,
             idempotency=store_from_url(redis_url, timeout=s.redis_timeout_seconds),
@@ -191,8 +197,36 @@ class GatewayProcess:
             if self._http_task.done():
                 self._http_task.result()  # raises what stopped it
             await asyncio.sleep(0.01)
+        if self.watcher is not None:
+            self.watcher.start()
         await self._grpc.set_serving(True)
         self.ready = True
+
+    def _install_tenants(self, directory: TenantDirectory) -> None:
+        # Calls in flight keep the tenant they authenticated as; new calls see the new file.
+        if self._gateway is not None:
+            self._gateway.tenants = directory
+
+    def checks(self) -> dict[str, object]:
+        """The /readyz detail: configuration, shared state, shutdown."""
+        config: dict[str, object] = {"status": "ok"}
+        if self.watcher is not None:
+            status = self.watcher.status
+            config = {
+                "status": "ok" if status.last_error is None else "reload_failed",
+                "reloads_ok": status.reloads_ok,
+                "reloads_failed": status.reloads_failed,
+            }
+            if status.last_error is not None:
+                config["error"] = status.last_error
+        if self.settings.redis_url is None:
+            redis: dict[str, object] = {"status": "not_configured"}
+        elif self.limiter is not None and not self.limiter.healthy:
+            policy = "fail_open" if self.settings.redis_fail_open else "fail_closed"
+            redis = {"status": "unavailable", "policy": policy}
+        else:
+            redis = {"status": "ok"}
+        return {"config": config, "redis": redis, "shutting_down": self.stopping}
 
     async def stop(self) -> None:
         """Not ready at once, then stop accepting and drain within the grace period."""
@@ -208,6 +242,8 @@ class GatewayProcess:
         if self._http_task is not None:
             waits.append(self._http_task)
         await asyncio.gather(*waits, return_exceptions=True)
+        if self.watcher is not None:
+            await self.watcher.stop()
         if self._gateway is not None:
             await self._gateway.close()
         if self.emulator is not None:
