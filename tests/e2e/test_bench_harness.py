@@ -1,0 +1,32 @@
+"""The benchmark harness runs end to end (tiny configuration; no timing is asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_quick_benchmark_writes_its_report(tmp_path: Path) -> None:
+    results = tmp_path / "RESULTS.md"
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--results", str(results)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    report = results.read_text()
+    assert "## Targets" in report
+    for front in ("rest", "grpc"):
+        for server in ("bare", "gateway"):
+            row = f"| read: ListSourceServers(10) | {front} | {server} | 8 |"
+            assert row in report, report
+    # Every scenario served every request it was sent: the harness measured real calls.
+    for line in report.splitlines():
+        if line.startswith("| read:"):
+            assert line.split("|")[10].strip() == "0", line
