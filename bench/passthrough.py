@@ -17,6 +17,7 @@ import asyncio
 import signal
 import time
 import uuid
+from typing import Any
 
 import grpc
 import uvicorn
@@ -95,7 +96,7 @@ async def serve_grpc(upstream: Upstream, port: int) -> None:
         await upstream.call("DescribeReplicationJobs", {"JobId.1": request.job_id})
         return jobs.GetReplicationJobResponse()
 
-    handlers = {
+    handlers: dict[str, dict[str, grpc.RpcMethodHandler[Any, Any]]] = {
         "smcgateway.v1.SourceServerService": {
             "ListSourceServers": grpc.unary_unary_rpc_method_handler(
                 list_sources,

@@ -545,7 +545,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                             lambda c, s: grpc_load(target, "get", job_id, concurrency=c, seconds=s),
                         )
                     )
-        tracing = [("gateway", otel_default)]
+        tracing: list[tuple[str, dict[str, str] | None]] = [("gateway", otel_default)]
         if not args.quick:
             tracing += [
                 ("gateway, tracing off", None),
@@ -848,8 +848,9 @@ def write_report(report: dict[str, Any], path: Path) -> None:
         "| CPU µs/req | peak RSS MB | errors | runs (req/s) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
         *[
-            f"| {r.scenario} | {r.front} | {r.server} | {r.concurrency} | {r.rps:.0f} | {r.p50_ms:.2f} | "
-            f"{r.p99_ms:.2f} | {r.cpu_us:.0f} | {r.peak_rss_mb:.0f} | {r.errors} | {r.runs} |"
+            f"| {r.scenario} | {r.front} | {r.server} | {r.concurrency} | {r.rps:.0f} "
+            f"| {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.cpu_us:.0f} | {r.peak_rss_mb:.0f} "
+            f"| {r.errors} | {r.runs} |"
             for r in results
         ],
         "",
