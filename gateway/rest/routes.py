@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-from google.protobuf import json_format
 from google.protobuf.message import Message
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -30,7 +29,7 @@ from gateway.rest.errors import (
     error_response,
     metadata_headers,
 )
-from gateway.rest.jsonmap import MessageDecoder, message_to_json
+from gateway.rest.jsonmap import MessageDecoder, message_to_dict, message_to_json
 
 __all__ = ["GatewayCore", "build_routes", "path_params", "sorted_methods"]
 
@@ -164,7 +163,7 @@ def unary_handler(method: Method, core: GatewayCore, options: RouteOptions) -> H
 
 
 def _sse_data(message: Message) -> bytes:
-    data = json_format.MessageToDict(message, always_print_fields_with_no_presence=True)
+    data = message_to_dict(message)
     return b"data: " + json.dumps(data, separators=(",", ":")).encode("ascii") + b"\n\n"
 
 

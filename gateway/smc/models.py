@@ -213,6 +213,8 @@ def _to_net_mode(raw: int | None) -> NetMode | None:
 # --------------------------------------------------------------------------------------------
 
 _ROOT = "<response>"
+# Decoded JSON objects are dicts: test for dict first, the Mapping ABC (slow) only otherwise.
+_MAPPINGS = (dict, Mapping)
 _INT_TEXT = re.compile(r"[+-]?[0-9]+", re.ASCII)
 _FLOAT_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
@@ -334,7 +336,7 @@ def _object(data: Mapping[str, object], key: str, path: str) -> Mapping[str, obj
     value = data.get(key)
     if _is_blank(value):
         return None
-    if isinstance(value, Mapping):
+    if isinstance(value, _MAPPINGS):
         return value
     raise MalformedResponseError(_at(path, key), f"expected an object, got {_kind(value)}")
 
@@ -345,17 +347,17 @@ def _elements(
     """The objects of ``Outer.Inner[]`` with their paths, under every documented tolerance."""
     where = _at(path, outer)
     items = data.get(outer)
-    if isinstance(items, Mapping):
+    if isinstance(items, _MAPPINGS):
         where = f"{where}.{inner}"
         items = items.get(inner)
-        if isinstance(items, Mapping):  # a single object in place of the list
+        if isinstance(items, _MAPPINGS):  # a single object in place of the list
             items = [items]
     if _is_blank(items):
         return
     if not isinstance(items, list | tuple):
         raise MalformedResponseError(where, f"expected a list, got {_kind(items)}")
     for index, item in enumerate(items):
-        if not isinstance(item, Mapping):
+        if not isinstance(item, _MAPPINGS):
             raise MalformedResponseError(
                 f"{where}[{index}]", f"expected an object, got {_kind(item)}"
             )
@@ -374,7 +376,7 @@ class _JsonModel:
         Raises ``MalformedResponseError`` (naming the field path) when a required field is
         missing or a value has the wrong kind; never anything else.
         """
-        if not isinstance(data, Mapping):
+        if not isinstance(data, _MAPPINGS):
             raise MalformedResponseError(_ROOT, f"expected a JSON object, got {_kind(data)}")
         return cls._parse(data, "")
 

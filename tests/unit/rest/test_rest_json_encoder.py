@@ -1,0 +1,78 @@
+"""The compiled response encoder gives exactly json_format's proto3 JSON mapping."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+import pytest
+from google.protobuf import json_format
+from google.protobuf.message import Message
+
+from gateway._proto.smcgateway.v1 import replication_job_service_pb2 as jobs
+from gateway._proto.smcgateway.v1 import resources_pb2 as res
+from gateway._proto.smcgateway.v1 import source_server_service_pb2 as sources
+from gateway.core.methods import METHODS
+from gateway.rest.jsonmap import message_to_dict
+
+
+def expected(message: Message) -> object:
+    return json_format.MessageToDict(message, always_print_fields_with_no_presence=True)
+
+
+def full_job() -> res.ReplicationJob:
+    job = res.ReplicationJob(
+        job_id="j-1",
+        name="n",
+        status=res.REPLICATION_JOB_STATUS_RUNNING,
+        business_status=res.REPLICATION_JOB_BUSINESS_STATUS_SYNCING,
+        progress=55.45,
+        net_mode=res.NET_MODE_VPC,
+        net_mode_raw=2,
+        data_disks=[
+            res.ReplicationJobDataDisk(
+                index=1,
+                size=100,
+                parts=[res.ReplicationJobDiskPart(device="0_1", size_bytes=2**40, block=True)],
+            )
+        ],
+        tags=[res.Tag(key="k", value="v\u00e9\u0000")],
+        replication_job_runs=[res.ReplicationJobRun(image_id="m-1", type="Manual")],
+    )
+    job.creation_time.FromDatetime(datetime(2026, 11, 26, 12, 0, 1, tzinfo=UTC))
+    job.replication_job_runs[0].start_time.FromDatetime(datetime(2026, 1, 1, tzinfo=UTC))
+    job.disks.system.disk_id = "d-1"
+    job.disks.data.add(size=20, lvm=True)
+    return job
+
+
+CASES: list[Message] = [
+    *(m.response_type() for m in METHODS),  # every response, all defaults
+    jobs.GetReplicationJobResponse(replication_job=full_job()),
+    jobs.ListReplicationJobsResponse(
+        replication_jobs=[full_job(), res.ReplicationJob()], total_size=2
+    ),
+    res.ReplicationJob(status=77, target_type=9),  # enum numbers this gateway does not know
+    sources.ListSourceServersResponse(
+        source_servers=[
+            res.SourceServer(
+                source_id="s-1",
+                state=res.SOURCE_SERVER_STATE_IN_USE,
+                data_disks=[res.SourceDataDisk(index=1, parts=[res.SourceDiskPart(size_bytes=-5)])],
+                disks=res.SourceDisks(system=res.SourceDisk(offset=2**62)),
+            )
+        ],
+        next_page_token="tok",
+    ),
+]
+
+
+@pytest.mark.parametrize("message", CASES, ids=lambda m: type(m).__name__)
+def test_same_as_json_format(message: Message) -> None:
+    assert message_to_dict(message) == expected(message)
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, 0.0, -0.0, 1e308])
+def test_doubles_like_json_format(value: float) -> None:
+    job = res.ReplicationJob(progress=value)
+    assert message_to_dict(job) == expected(job)
