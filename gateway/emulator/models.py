@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
+
+from gateway.smc.models import BusinessStatus, JobStatus, SourceServerState, TargetType
 
 __all__ = [
     "UNFINISHED",
@@ -33,22 +34,8 @@ __all__ = [
 ]
 
 
-class SourceState(StrEnum):
-    UNAVAILABLE = "Unavailable"
-    AVAILABLE = "Available"
-    IN_USE = "InUse"
-    DELETING = "Deleting"
-
-
-class JobStatus(StrEnum):
-    READY = "Ready"
-    RUNNING = "Running"
-    STOPPED = "Stopped"
-    IN_ERROR = "InError"
-    FINISHED = "Finished"
-    EXPIRED = "Expired"
-    DELETING = "Deleting"
-    WAITING = "Waiting"
+# SMC's vocabulary is the client's: one definition of each state.
+SourceState = SourceServerState
 
 
 # A source may have at most one job in these states ([S] list plus Waiting from [P]).
@@ -62,19 +49,6 @@ UNFINISHED = frozenset(
         JobStatus.WAITING,
     }
 )
-
-
-class BusinessStatus(StrEnum):
-    PREPARING = "Preparing"
-    SYNCING = "Syncing"
-    PROCESSING = "Processing"
-    CLEANING = "Cleaning"
-
-
-class TargetType(StrEnum):
-    IMAGE = "Image"
-    CONTAINER_IMAGE = "ContainerImage"
-    TARGET_INSTANCE = "TargetInstance"
 
 
 @dataclass(frozen=True)
