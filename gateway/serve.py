@@ -1,9 +1,14 @@
 """``smc-gateway serve``: the whole gateway in one process.
 
 Starts, in one event loop: the SMC emulator (only when no ``smc_endpoint`` is set), the
-core, the gRPC server and the REST facade (uvicorn); prints where they listen; on SIGTERM
-or SIGINT reports not-ready, lets in-flight calls finish within the grace period, and
-exits 0.
+core, the gRPC server and the REST facade (uvicorn), with tracing, metrics (``/metrics``)
+and JSON logs from :mod:`gateway.observability`; prints where they listen.
+
+On SIGTERM or SIGINT, in this order: readiness flips at once (gRPC health
+``NOT_SERVING``, ``/readyz`` 503) while both front ends keep serving for
+``shutdown_delay_seconds``, so load balancers stop sending; then new connections and calls
+are refused and in-flight ones get ``shutdown_grace_seconds`` to finish; buffered spans are
+exported; exit 0.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import os
 import secrets
 import signal
 import socket
@@ -20,7 +27,7 @@ from dataclasses import dataclass
 
 import uvicorn
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from gateway.config import Settings
 from gateway.core.gateway import Gateway, RateDefaults
@@ -30,6 +37,14 @@ from gateway.core.tenants_file import TenantsFileWatcher
 from gateway.emulator import Emulator, EmulatorConfig
 from gateway.grpc.server import GrpcServer, build_grpc_server
 from gateway.idempotency import store_from_url
+from gateway.observability import (
+    CONTENT_TYPE,
+    Observability,
+    ObservedCore,
+    configure_logging,
+    grpc_server_interceptors,
+    instrument_rest_app,
+)
 from gateway.ratelimit import FailSafeRateLimiter, limiter_from_url
 from gateway.rest.app import build_rest_app
 from gateway.smc.client import SmcClient
@@ -87,11 +102,6 @@ async def _upstream(settings: Settings) -> _Upstream:
     return _Upstream(emulator.url, emulator, demo, key)
 
 
-def _report_redis_error(error: Exception) -> None:
-    # The error's text names the host and port, never the URL's password.
-    log.warning("rate-limit storage unavailable, applying the failure policy: %s", error)
-
-
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -111,15 +121,24 @@ def _add_health_routes(app: FastAPI, process: GatewayProcess) -> None:
         body = {"ready": ready, "checks": process.checks()}
         return JSONResponse(body, status_code=200 if ready else 503)
 
+    async def metrics() -> Response:
+        return Response(process.observability.metrics.render(), media_type=CONTENT_TYPE)
+
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/readyz", readyz, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/metrics", metrics, methods=["GET"], include_in_schema=False)
 
 
 class GatewayProcess:
-    """The running gateway: start it, read its ports, stop it."""
+    """The running gateway: start it, read its ports, stop it.
 
-    def __init__(self, settings: Settings) -> None:
+    ``observability``: tracing and metrics to use; by default tracing as the process's
+    ``OTEL_*`` variables say and metrics in a registry of this process's own.
+    """
+
+    def __init__(self, settings: Settings, observability: Observability | None = None) -> None:
         self.settings = settings
+        self._observability = observability
         self.grpc_port = 0
         self.http_port = 0
         self.demo_api_key: str | None = None
@@ -134,12 +153,19 @@ class GatewayProcess:
         self.limiter: FailSafeRateLimiter | None = None
 
     @property
+    def observability(self) -> Observability:
+        if self._observability is None:
+            self._observability = Observability.from_env()
+        return self._observability
+
+    @property
     def smc_endpoint(self) -> str:
         assert self._gateway is not None
         return self._gateway.client.url
 
     async def start(self) -> None:
         s = self.settings
+        obs = self.observability
         upstream = await _upstream(s)
         self.emulator, self.demo_api_key = upstream.emulator, upstream.demo_api_key
         if s.tenants_file is not None:
@@ -153,10 +179,14 @@ class GatewayProcess:
         self.limiter = FailSafeRateLimiter(
             limiter_from_url(redis_url, timeout=s.redis_timeout_seconds),
             fail_open=s.redis_fail_open,
-            on_error=_report_redis_error,
+            on_error=self._report_redis_error,
         )
         self._gateway = gateway = Gateway(
-            client=SmcClient(upstream.endpoint, default_timeout=s.default_timeout_seconds),
+            client=SmcClient(
+                upstream.endpoint,
+                default_timeout=s.default_timeout_seconds,
+                observers=(obs.observer,),
+            ),
             tenants=tenants,
             page_tokens=PageTokens(key),
             limiter=self.limiter,
@@ -170,24 +200,37 @@ class GatewayProcess:
                 upstream=Rate(s.upstream_rate_per_second, s.upstream_burst),
             ),
             default_timeout=s.default_timeout_seconds,
+            events=obs.observer,
         )
-        self._grpc = build_grpc_server(gateway, max_message_bytes=s.max_message_bytes)
+        if self.watcher is not None:
+            status = self.watcher.status
+            obs.metrics.watch_reloads(lambda: (status.reloads_ok, status.reloads_failed))
+        core = ObservedCore(gateway, obs.metrics)
+        # The tracing interceptor must exist when the gRPC server is created.
+        self._grpc = build_grpc_server(
+            core,
+            max_message_bytes=s.max_message_bytes,
+            interceptors=grpc_server_interceptors(obs.provider),
+        )
         self.grpc_port = self._grpc.add_port(s.host, s.grpc_port)
         sock = _bind(s.host, s.http_port)
         self.http_port = sock.getsockname()[1]
         app = build_rest_app(
-            gateway,
+            core,
             cors_allow_origins=s.cors_allow_origins,
             max_body_bytes=s.max_body_bytes,
             default_timeout=s.default_timeout_seconds,
         )
         _add_health_routes(app, self)
+        instrument_rest_app(app, obs.provider)
         config = uvicorn.Config(
             app,
             log_level=s.log_level.lower(),
-            access_log=False,
+            log_config=None,  # records go to the root logger's JSON handler (if any)
+            access_log=False,  # the gateway logs each call itself, with its trace id
             lifespan="off",
-            timeout_graceful_shutdown=int(s.shutdown_grace_seconds) or None,
+            # uvicorn takes whole seconds; 0 would mean "wait forever" to it.
+            timeout_graceful_shutdown=max(1, math.ceil(s.shutdown_grace_seconds)),
             server_header=False,
         )
         self._http = _QuietServer(config)
@@ -201,6 +244,24 @@ class GatewayProcess:
             self.watcher.start()
         await self._grpc.set_serving(True)
         self.ready = True
+        log.info(
+            "started",
+            extra={
+                "fields": {
+                    "event": "started",
+                    "grpc_port": self.grpc_port,
+                    "http_port": self.http_port,
+                    "tracing": obs.tracing,
+                    "tenants_file": str(s.tenants_file) if s.tenants_file else None,
+                    "redis": s.redis_url is not None,
+                }
+            },
+        )
+
+    def _report_redis_error(self, error: Exception) -> None:
+        # The error's text names the host and port, never the URL's password.
+        log.warning("rate-limit storage unavailable, applying the failure policy: %s", error)
+        self.observability.observer.store_error("ratelimit", error)
 
     def _install_tenants(self, directory: TenantDirectory) -> None:
         # Calls in flight keep the tenant they authenticated as; new calls see the new file.
@@ -228,12 +289,26 @@ class GatewayProcess:
             redis = {"status": "ok"}
         return {"config": config, "redis": redis, "shutting_down": self.stopping}
 
-    async def stop(self) -> None:
-        """Not ready at once, then stop accepting and drain within the grace period."""
+    async def not_ready(self) -> None:
+        """Report not-ready on both front ends at once; both keep serving."""
         self.ready, self.stopping = False, True
-        grace = self.settings.shutdown_grace_seconds
         if self._grpc is not None:
             await self._grpc.set_serving(False)
+
+    async def stop(self, delay: float | None = None) -> None:
+        """Not ready at once, serve ``delay`` more seconds, stop accepting, drain, close.
+
+        ``delay``: ``shutdown_delay_seconds`` unless given (0 after a failed start).
+        In-flight calls get ``shutdown_grace_seconds`` after the delay; gRPC calls still
+        running then are cancelled, and uvicorn closes what is left of its connections.
+        """
+        await self.not_ready()
+        s = self.settings
+        delay = s.shutdown_delay_seconds if delay is None else delay
+        if delay > 0 and self._http_task is not None:
+            log.info("not ready; serving %ss more before draining", delay)
+            await asyncio.sleep(delay)
+        grace = s.shutdown_grace_seconds
         if self._http is not None:
             self._http.should_exit = True
         waits: list[Awaitable[None]] = []
@@ -248,6 +323,9 @@ class GatewayProcess:
             await self._gateway.close()
         if self.emulator is not None:
             await self.emulator.stop()
+        if self._observability is not None:
+            # Flushing spans talks to the collector: off the event loop.
+            await asyncio.to_thread(self._observability.shutdown)
 
     def banner(self) -> str:
         host = self.settings.host
@@ -270,8 +348,8 @@ class GatewayProcess:
         return "\n".join(lines)
 
 
-async def _serve(settings: Settings) -> int:
-    process = GatewayProcess(settings)
+async def _serve(settings: Settings, observability: Observability) -> int:
+    process = GatewayProcess(settings, observability)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -280,16 +358,27 @@ async def _serve(settings: Settings) -> int:
         await process.start()
     except (OSError, ValueError) as error:
         print(f"smc-gateway serve: {error}", file=sys.stderr)
-        await process.stop()
+        await process.stop(delay=0)
         return 1
     print(process.banner(), flush=True)
     await stop.wait()
-    log.info("shutting down: draining for up to %ss", settings.shutdown_grace_seconds)
+    log.info(
+        "shutting down: not ready now, draining after %ss for up to %ss",
+        settings.shutdown_delay_seconds,
+        settings.shutdown_grace_seconds,
+        extra={"fields": {"event": "shutting_down"}},
+    )
     await process.stop()
+    log.info("stopped", extra={"fields": {"event": "stopped"}})
     return 0
 
 
 def run(settings: Settings) -> int:
     """Run the gateway until SIGTERM/SIGINT; the process exit status."""
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s %(message)s")
-    return asyncio.run(_serve(settings))
+    configure_logging(settings.log_level)
+    try:
+        observability = Observability.from_env(os.environ)
+    except ValueError as error:  # a bad OTEL_* value: named, before anything starts
+        print(f"smc-gateway serve: {error}", file=sys.stderr)
+        return 1
+    return asyncio.run(_serve(settings, observability))

@@ -18,7 +18,9 @@ class CallContext:
     ``idempotency-key`` metadata or ``Idempotency-Key`` header, ``timeout`` the seconds
     left of the caller's deadline (``None``: the gateway's default).  The core fills
     ``response_metadata`` (e.g. ``idempotent-replayed``, ``smc-request-id``); front ends
-    send it as gRPC trailing metadata or HTTP response headers.
+    send it as gRPC trailing metadata or HTTP response headers.  ``tenant_id`` and
+    ``region_id`` are filled by the core once the caller is authenticated, for logs,
+    metrics and spans.
     """
 
     frontend: Frontend
@@ -27,3 +29,5 @@ class CallContext:
     idempotency_key: str | None = None
     timeout: float | None = None
     response_metadata: dict[str, str] = field(default_factory=dict)
+    tenant_id: str | None = None
+    region_id: str | None = None

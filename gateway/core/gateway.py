@@ -41,6 +41,7 @@ from gateway.core.errors import (
     UnimplementedError,
     from_status,
 )
+from gateway.core.events import NO_EVENTS, CoreEvents
 from gateway.core.methods import METHODS, method
 from gateway.core.paging import PageTokens
 from gateway.core.tenants import Rate, Tenant, TenantDirectory
@@ -147,6 +148,7 @@ class Gateway:
         fail_open: bool = True,
         default_timeout: float = 30.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        events: CoreEvents = NO_EVENTS,
     ) -> None:
         self.client = client
         self.tenants = tenants
@@ -159,6 +161,7 @@ class Gateway:
         self.fail_open = fail_open
         self.default_timeout = default_timeout
         self._now = now
+        self.events = events
         self._handlers: Mapping[str, Handler] = {
             m.name: getattr(self, f"_{m.core_name}") for m in METHODS if not m.server_streaming
         }
@@ -191,6 +194,7 @@ class Gateway:
 
     def _begin(self, name: str, ctx: CallContext, request: Message) -> _Call:
         tenant = self.tenants.authenticate(ctx.api_key, name)
+        ctx.tenant_id, ctx.region_id = tenant.id, tenant.region_id
         validate(request, self._now())
         timeout = self.default_timeout if ctx.timeout is None else ctx.timeout
         if timeout <= 0:
@@ -228,6 +232,8 @@ class Gateway:
         for header, value in rate_limit_headers(verdict).items():
             call.ctx.response_metadata[header.lower()] = value
         if not verdict.allowed:
+            budget = verdict.limiting.name if verdict.limiting is not None else "unknown"
+            self.events.rate_limited(call.tenant.id, budget, verdict.retry_after)
             raise _rate_limited(call, verdict)
 
     async def _once(self, call: _Call, handler: Handler, request: Message) -> Message:
@@ -242,6 +248,8 @@ class Gateway:
                 ttl_seconds=self.idempotency_ttl,
             )
         except IdempotencyUnavailable as error:
+            self.events.store_error("idempotency", error)
+            self.events.idempotency(scope, "unavailable")
             if not self.fail_open:
                 raise UnavailableError(
                     "idempotency records are unavailable; retry later",
@@ -252,8 +260,10 @@ class Gateway:
             log.warning("idempotency store unavailable, calling SMC without a record: %s", error)
             return await handler(call, request)
         if isinstance(begun, Replay):
+            self.events.idempotency(scope, "replayed")
             return self._replay(call, begun.response)
         if isinstance(begun, Mismatch):
+            self.events.idempotency(scope, "mismatch")
             raise InvalidArgumentError(
                 "this idempotency key was used with a different request",
                 reason="IDEMPOTENCY_KEY_REUSED",
@@ -262,11 +272,13 @@ class Gateway:
                 ],
             )
         if isinstance(begun, InFlight):
+            self.events.idempotency(scope, "in_flight")
             raise AbortedError(
                 "a call with this idempotency key is in progress; retry after the delay",
                 reason="IDEMPOTENCY_KEY_IN_USE",
                 retry_delay=begun.retry_after,
             )
+        self.events.idempotency(scope, "started")
         return await self._run_recorded(call, handler, request, begun)
 
     async def _run_recorded(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -105,12 +106,15 @@ def build_grpc_server(
     *,
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     max_concurrent_rpcs: int | None = None,
+    interceptors: Sequence[Any] = (),
 ) -> GrpcServer:
     """A gRPC server for ``core``, not yet listening: call ``add_port`` then ``start``.
 
     Call it inside the running event loop.  Requests and responses above
     ``max_message_bytes`` are refused with ``RESOURCE_EXHAUSTED`` by grpcio itself, as are
-    calls beyond ``max_concurrent_rpcs`` (``None``: no limit).
+    calls beyond ``max_concurrent_rpcs`` (``None``: no limit).  ``interceptors`` (e.g. the
+    tracing one from :mod:`gateway.observability`) are fixed here: grpcio takes them only
+    when the server is created.
     """
     server = grpc.aio.server(
         options=[
@@ -121,6 +125,7 @@ def build_grpc_server(
             ("grpc.so_reuseport", 0),
         ],
         maximum_concurrent_rpcs=max_concurrent_rpcs,
+        interceptors=list(interceptors) or None,
     )
     services = method_handlers(core)
     for service, handlers in services.items():

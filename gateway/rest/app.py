@@ -76,7 +76,16 @@ def build_rest_app(
     options = RouteOptions(max_body_bytes=max_body_bytes, default_timeout=default_timeout)
     document = build_openapi(METHODS, title=TITLE, version=VERSION)
     # No redirects: "/v1/sources/s-1/" is not a resource of this API (an ID cannot hold "/").
-    app = RestApp(document=document, title=TITLE, version=VERSION, redirect_slashes=False)
+    app = RestApp(
+        document=document,
+        title=TITLE,
+        version=VERSION,
+        redirect_slashes=False,
+        # FastAPI's native OpenTelemetry layer turns itself on whenever a global SDK
+        # provider exists; tracing is the contrib instrumentation's job here (one HTTP
+        # instrumentation, see gateway.observability.tracing), so it stays off.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
     app.router.routes.extend(build_routes(METHODS, core, options))
     # FastAPI's own handlers answer {"detail": ...}; every error here is AIP-193.
     app.add_exception_handler(HTTPException, http_exception_handler)

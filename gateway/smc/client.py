@@ -21,7 +21,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gateway.smc.credentials import Credentials
@@ -85,6 +85,9 @@ class Attempt:
     http_status: int | None
     request_id: str | None
     error: SmcError | None
+    region_id: str | None = None  # the ``RegionId`` parameter, when the action takes one
+    # Seconds before the next attempt when the client decided to retry; ``None``: no retry.
+    retry_delay: float | None = None
 
     @property
     def error_code(self) -> str | None:
@@ -190,20 +193,25 @@ class SmcClient:
                 raise SmcDeadlineExceededError(
                     f"{action}: deadline exceeded before attempt {attempt}"
                 )
-            try:
-                data = await self._attempt(action, params, credentials, attempt, remaining)
-            except SmcError as error:
-                if not self._should_retry(error, repeatable, attempt, policy):
-                    raise
-                delay = policy.backoff(attempt, self._rng)
-                if self._clock.monotonic() + delay >= deadline:
-                    raise SmcDeadlineExceededError(
-                        f"{action}: no time left to retry after {error}", last_error=error
-                    ) from error
-                await self._clock.sleep(delay)
-            else:
+            data, record = await self._attempt(action, params, credentials, attempt, remaining)
+            error = record.error
+            if error is None:
+                self._notify(record)
                 self.retry_budget.refund()
+                assert data is not None
                 return data
+            if not self._should_retry(error, repeatable, attempt, policy):
+                self._notify(record)
+                raise error
+            delay = policy.backoff(attempt, self._rng)
+            if self._clock.monotonic() + delay >= deadline:
+                self._notify(record)
+                raise SmcDeadlineExceededError(
+                    f"{action}: no time left to retry after {error}", last_error=error
+                ) from error
+            # Observers hear of the retry with the attempt it follows (a span event, a count).
+            self._notify(replace(record, retry_delay=delay))
+            await self._clock.sleep(delay)
 
     def _should_retry(
         self, error: SmcError, repeatable: bool, attempt: int, policy: RetryPolicy
@@ -224,13 +232,20 @@ class SmcClient:
         credentials: Credentials,
         number: int,
         timeout: float,
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any] | None, Attempt]:
+        """One signed POST: SMC's JSON answer (or ``None``) and the attempt's record.
+
+        An :class:`SmcError` is returned in the record, not raised, so that the caller can
+        tell observers whether it retries before they see the attempt.
+        """
         nonce = self._new_nonce()
         timestamp = time.strftime(TIMESTAMP_FORMAT, time.gmtime(self._clock.wall()))
         body = build_request_body(action, params, credentials, nonce, timestamp)
         started = self._clock.monotonic()
         response: HttpResponse | None = None
         request_id: str | None = None
+        data: dict[str, Any] | None = None
+        failure: SmcError | None = None
         try:
             response = await self._transport.post_form(self.url, body, timeout)
             data = _decode(response)
@@ -243,23 +258,7 @@ class SmcClient:
                     response.status,
                 )
         except SmcError as error:
-            self._notify(action, number, nonce, started, response, request_id, error)
-            raise
-        self._notify(action, number, nonce, started, response, request_id, None)
-        return data
-
-    def _notify(  # noqa: PLR0917 - one record's fields, private
-        self,
-        action: str,
-        number: int,
-        nonce: str,
-        started: float,
-        response: HttpResponse | None,
-        request_id: str | None,
-        error: SmcError | None,
-    ) -> None:
-        if not self._observers:
-            return
+            failure, data = error, None
         record = Attempt(
             action=action,
             number=number,
@@ -267,8 +266,12 @@ class SmcClient:
             seconds=self._clock.monotonic() - started,
             http_status=response.status if response is not None else None,
             request_id=request_id,
-            error=error,
+            error=failure,
+            region_id=params.get("RegionId"),
         )
+        return data, record
+
+    def _notify(self, record: Attempt) -> None:
         for observer in self._observers:
             observer(record)
 

@@ -123,6 +123,11 @@ def cluster(
         emulator.stop()
 
 
+def _logs(cluster: Cluster) -> str:
+    """The replicas' last log lines, for a failure's message."""
+    return "\n".join("\n".join(r.process.lines[-40:]) for r in cluster.replicas)
+
+
 async def _json(session: aiohttp.ClientSession, verb: str, url: str, body: Any = None) -> Any:
     async with session.request(verb, url, json=body) as response:
         assert response.status < 300, await response.text()
@@ -270,7 +275,7 @@ async def test_rate_limit_holds_across_replicas(cluster: Cluster) -> None:
         await asyncio.gather(team_a(session), team_b(session))
     admitted = [t for t, status, _ in results if status == 200]
     refused = [h for _, status, h in results if status == 429]
-    assert len(admitted) + len(refused) == len(results)
+    assert len(admitted) + len(refused) == len(results), _logs(cluster)
     span = max(t for t, _, _ in results) - min(t for t, _, _ in results)
     bound = READ_RATE * span + READ_BURST
     assert bound - 1 <= len(admitted) <= bound + 1, (len(admitted), bound)
@@ -347,6 +352,6 @@ async def test_secret_rotation_by_symlink_swap_fails_no_call(cluster: Cluster) -
         stop.set()
         await asyncio.gather(*callers)
         tail = (await log_keys(session))[-20:]
-    assert failures == []
+    assert failures == [], _logs(cluster)
     assert calls > 50
     assert tail == [AK_C_NEW[0]] * 20

@@ -2,8 +2,8 @@
 
 The AccessKey secret, the STS token and the API key are canary strings; every front end
 and error path is exercised with the log level at DEBUG; then everything the gateway
-printed or answered is searched for the canaries.  (Spans and metrics join the scan when
-they are exported.)
+printed or answered, the ``/metrics`` text and every span exported (OTLP to a receiver on
+loopback, every call sampled) is searched for the canaries.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import aiohttp
 import grpc
 import pytest
 from gateway_processes import Gateway, Process, start_emulator, start_gateway
+from otlp_receiver import OtlpReceiver, otlp_receiver
 
 from gateway._proto.smcgateway.v1 import replication_job_service_pb2 as jobs
 from gateway._proto.smcgateway.v1 import source_server_service_pb2 as sources
@@ -42,6 +43,7 @@ class Scan:
     emulator: Process
     emulator_url: str
     tenants: Path
+    receiver: OtlpReceiver
     seen: list[str] = field(default_factory=list)  # every answer, header and trailer
 
 
@@ -67,16 +69,18 @@ def scan(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scan]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    env = {
-        "SMC_GATEWAY_LOG_LEVEL": "DEBUG",
-        "SMC_GATEWAY_REDIS_URL": f"redis://:{REDIS_PASSWORD}@127.0.0.1:{closed_port}/2",
-    }
-    gateway = start_gateway(tenants_file=tenants, smc_endpoint=url, env=env)
-    try:
-        yield Scan(gateway, emulator, url, tenants)
-    finally:
-        gateway.process.stop()
-        emulator.stop()
+    with otlp_receiver() as receiver:
+        env = {
+            **receiver.env(),
+            "SMC_GATEWAY_LOG_LEVEL": "DEBUG",
+            "SMC_GATEWAY_REDIS_URL": f"redis://:{REDIS_PASSWORD}@127.0.0.1:{closed_port}/2",
+        }
+        gateway = start_gateway(tenants_file=tenants, smc_endpoint=url, env=env)
+        try:
+            yield Scan(gateway, emulator, url, tenants, receiver)
+        finally:
+            gateway.process.stop()
+            emulator.stop()
 
 
 async def _rest(
@@ -154,6 +158,13 @@ async def test_exercise_every_path(scan: Scan) -> None:
                         f"{error.code()} {error.details()} {error.trailing_metadata()}"
                     )
     assert len(scan.seen) > 100
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(scan.gateway.rest + "/metrics") as response,
+    ):
+        metrics = await response.text()
+    assert "smc_gateway_redis_errors_total" in metrics  # the error paths were counted
+    scan.seen.append(metrics)
 
 
 def _sample(name: str) -> Any:
@@ -181,6 +192,12 @@ async def test_no_secret_in_logs_or_answers(scan: Scan) -> None:
     assert "reload failed" in logs  # and the error paths ran
     assert "rate-limit storage unavailable" in logs
     assert "idempotency store unavailable" in logs
-    everything = "\n".join([logs, *scan.seen])
+    spans = await asyncio.to_thread(
+        scan.receiver.wait_for, lambda spans: sum(s.name.startswith("SMC ") for s in spans) > 10
+    )
+    await asyncio.sleep(0.5)  # the last batch
+    assert any(s.name.startswith("GET /v1/") for s in spans)  # REST server spans
+    assert any(s.name.startswith("/smcgateway.v1.") for s in spans)  # gRPC server spans
+    everything = "\n".join([logs, *scan.seen, *scan.receiver.raw])
     for canary in CANARIES:
         assert canary not in everything, canary

@@ -52,7 +52,8 @@ CASES: list[Message] = [
     jobs.ListReplicationJobsResponse(
         replication_jobs=[full_job(), res.ReplicationJob()], total_size=2
     ),
-    res.ReplicationJob(status=77, target_type=9),  # enum numbers this gateway does not know
+    # Enum numbers this gateway does not know.
+    res.ReplicationJob(status=77, target_type=9),  # type: ignore[arg-type]
     sources.ListSourceServersResponse(
         source_servers=[
             res.SourceServer(
