@@ -151,8 +151,9 @@ def wrk(url: str, *, concurrency: int, seconds: float, script: Path | None = Non
         took = re.search(r"requests in ([\d.]+)(ms|s)", out)
         assert took is not None
         duration = float(took[1]) / (1000 if took[2] == "ms" else 1)
-        p50 = _ms(re.search(r"50%\s+(\S+)", out)[1])  # type: ignore[index]
-        p99 = _ms(re.search(r"99%\s+(\S+)", out)[1])  # type: ignore[index]
+        # Anchored: "+/- Stdev" columns such as "90.50%" must not pass for the 50% line.
+        p50 = _ms(re.search(r"^\s+50%\s+(\S+)$", out, re.MULTILINE)[1])  # type: ignore[index]
+        p99 = _ms(re.search(r"^\s+99%\s+(\S+)$", out, re.MULTILINE)[1])  # type: ignore[index]
     except (TypeError, ValueError, AssertionError) as error:
         raise RuntimeError(f"cannot read wrk's output ({error}):\n{out}") from error
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)

@@ -32,6 +32,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 __all__ = [
     "DOMAIN",
+    "HTTP_STATUS_BY_REASON",
     "AbortedError",
     "AlreadyExistsError",
     "DeadlineExceededError",
@@ -52,6 +53,11 @@ __all__ = [
 ]
 
 DOMAIN = "smc-gateway"
+
+# Reasons whose REST status is not their code's: a reused idempotency key is 422 Unprocessable
+# Content (SPEC §6 and the IETF Idempotency-Key draft), though its gRPC code is
+# INVALID_ARGUMENT (400 for every other reason).
+HTTP_STATUS_BY_REASON: Mapping[str, int] = {"IDEMPOTENCY_KEY_REUSED": 422}
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +82,9 @@ class GatewayError(Exception):
 
     code: ClassVar[int] = code_pb2.UNKNOWN
     status_name: ClassVar[str] = "UNKNOWN"
-    http_status: ClassVar[int] = 500
+    # The class's HTTP status; an instance whose reason has its own (see HTTP_STATUS_BY_REASON)
+    # carries that one instead.
+    http_status: int = 500
     default_reason: ClassVar[str] = "UNKNOWN"
 
     def __init__(
@@ -92,6 +100,8 @@ class GatewayError(Exception):
         super().__init__(message)
         self.message = message
         self.reason = reason or self.default_reason
+        if self.reason in HTTP_STATUS_BY_REASON:
+            self.http_status = HTTP_STATUS_BY_REASON[self.reason]
         self.metadata = dict(metadata or {})
         self.field_violations = tuple(field_violations)
         self.retry_delay = retry_delay

@@ -69,7 +69,7 @@ class MethodNotAllowedError(UnimplementedError):
     405 so that HTTP clients and proxies see the usual answer, with an ``Allow`` header.
     """
 
-    http_status: ClassVar[int] = 405
+    http_status = 405
     default_reason: ClassVar[str] = "METHOD_NOT_ALLOWED"
 
 

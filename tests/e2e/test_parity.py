@@ -29,6 +29,7 @@ from gateway._proto.smcgateway.v1 import resources_pb2 as res
 from gateway._proto.smcgateway.v1 import source_server_service_pb2 as sources
 from gateway.config import Settings
 from gateway.core import errors as g
+from gateway.core.errors import HTTP_STATUS_BY_REASON
 from gateway.core.methods import Method, method
 from gateway.serve import GatewayProcess
 from gateway.smc import models as smc
@@ -713,5 +714,7 @@ async def test_both_front_ends_agree(world: World, case: Case) -> None:
     grpc_outcome, rest_outcome = outcomes
     assert (grpc_outcome.status, grpc_outcome.reason) == (case.status, case.reason), grpc_outcome
     assert (rest_outcome.status, rest_outcome.reason) == (case.status, case.reason), rest_outcome
-    assert rest_outcome.http_status == HTTP_STATUS[case.status]
+    assert rest_outcome.http_status == HTTP_STATUS_BY_REASON.get(
+        case.reason or "", HTTP_STATUS[case.status]
+    )
     assert normalise(grpc_outcome.body) == normalise(rest_outcome.body)

@@ -276,3 +276,13 @@ def test_status_round_trip_keeps_every_detail() -> None:
     assert type(copy) is g.ResourceExhaustedError
     assert copy.to_status() == original.to_status()
     assert (copy.reason, copy.metadata, copy.retry_delay) == ("RATE_LIMITED", {"tenant": "a"}, 1.5)
+
+
+def test_reused_idempotency_key_is_422_over_rest_and_invalid_argument_over_grpc() -> None:
+    from gateway.core import errors as g
+
+    error = g.InvalidArgumentError("reused", reason="IDEMPOTENCY_KEY_REUSED")
+    assert (error.http_status, error.to_status().code) == (422, 3)
+    assert g.to_http_json(error)["error"]["code"] == 422
+    assert g.from_status(error.to_status()).http_status == 422  # replays too
+    assert g.InvalidArgumentError("other").http_status == 400
