@@ -13,7 +13,10 @@ const [target, apiKey, method, arg, concurrencyText, secondsText, connectionsTex
 const root = path.resolve(__dirname, '..');
 const definition = protoLoader.loadSync(
   ['smcgateway/v1/source_server_service.proto', 'smcgateway/v1/replication_job_service.proto'],
-  { includeDirs: [path.join(root, 'proto'), path.join(root, 'third_party/googleapis')] },
+  {
+    keepCase: true, // job_id, page_size as in the proto
+    includeDirs: [path.join(root, 'proto'), path.join(root, 'third_party/googleapis')],
+  },
 );
 const api = grpc.loadPackageDefinition(definition).smcgateway.v1;
 const connections = Number(connectionsText);

@@ -40,7 +40,7 @@ class Upstream:
         self.credentials = credentials
         self.transport = AiohttpTransport()
 
-    async def call(self, action: str, params: dict[str, str]) -> bytes:
+    async def call(self, action: str, params: dict[str, str]) -> tuple[int, bytes]:
         body = build_request_body(
             action,
             params,
@@ -49,7 +49,7 @@ class Upstream:
             time.strftime(TIMESTAMP_FORMAT, time.gmtime()),
         )
         answer = await self.transport.post_form(self.url, body, 30.0)
-        return answer.body
+        return answer.status, answer.body
 
 
 def rest_app(upstream: Upstream) -> FastAPI:
@@ -58,13 +58,15 @@ def rest_app(upstream: Upstream) -> FastAPI:
     @app.get("/v1/sources")
     async def list_sources(request: Request) -> Response:
         size = request.query_params.get("pageSize", "10")
-        body = await upstream.call("DescribeSourceServers", {"PageSize": size, "PageNumber": "1"})
-        return Response(body, media_type="application/json")
+        status, body = await upstream.call(
+            "DescribeSourceServers", {"PageSize": size, "PageNumber": "1"}
+        )
+        return Response(body, status_code=status, media_type="application/json")
 
     @app.get("/v1/jobs/{job_id}")
     async def get_job(job_id: str) -> Response:
-        body = await upstream.call("DescribeReplicationJobs", {"JobId.1": job_id})
-        return Response(body, media_type="application/json")
+        status, body = await upstream.call("DescribeReplicationJobs", {"JobId.1": job_id})
+        return Response(body, status_code=status, media_type="application/json")
 
     @app.post("/v1/jobs")
     async def create_job(request: Request) -> Response:
@@ -75,8 +77,9 @@ def rest_app(upstream: Upstream) -> FastAPI:
             "SystemDiskSize": str(fields.get("systemDiskSize", 40)),
             "ClientToken": request.headers.get("idempotency-key", uuid.uuid4().hex),
         }
-        body = await upstream.call("CreateReplicationJob", params)
-        return Response(body, media_type="application/json")
+        # SMC's status passes through, so refused creates count alike on both sides.
+        status, body = await upstream.call("CreateReplicationJob", params)
+        return Response(body, status_code=status, media_type="application/json")
 
     return app
 
