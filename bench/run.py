@@ -166,8 +166,23 @@ def wrk(url: str, *, concurrency: int, seconds: float, script: Path | None = Non
     return Load(requests, duration, p50, p99, errors)
 
 
+NODE_DIR = ROOT / "tests" / "e2e" / "node"
+
+
+def ensure_node_modules() -> None:
+    """The gRPC load generator uses the e2e client's pinned @grpc/grpc-js (npm ci once)."""
+    if not (NODE_DIR / "node_modules" / "@grpc" / "grpc-js").is_dir():
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"],
+            cwd=NODE_DIR,
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+
+
 def grpc_load(target: str, method: str, arg: str, *, concurrency: int, seconds: float) -> Load:
-    env = {**os.environ, "NODE_PATH": str(ROOT / "tests" / "e2e" / "node" / "node_modules")}
+    env = {**os.environ, "NODE_PATH": str(NODE_DIR / "node_modules")}
     argv = [
         "node",
         str(ROOT / "bench" / "grpc_load.js"),
@@ -893,6 +908,7 @@ def main() -> int:
             )
             return 2
     OUT.mkdir(parents=True, exist_ok=True)
+    ensure_node_modules()
     report = run(args)
     (OUT / ("results-quick.json" if args.quick else "results.json")).write_text(
         json.dumps(

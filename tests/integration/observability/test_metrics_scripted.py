@@ -85,7 +85,7 @@ async def test_counters_after_a_scripted_mix(process: GatewayProcess) -> None:
                 assert response.status == 200, await response.text()
         other = {**job, "systemDiskSize": 50}
         async with session.post(rest + "/v1/jobs", json=other, headers=keyed) as response:
-            assert response.status == 400  # same key, another request
+            assert response.status == 422  # same key, another request (SPEC §6)
         async with grpc.aio.insecure_channel(f"127.0.0.1:{process.grpc_port}") as channel:
             call = channel.unary_unary(
                 "/smcgateway.v1.SourceServerService/ListSourceServers",
