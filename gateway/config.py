@@ -124,6 +124,14 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="A tenant's writes per second unless its file entry says."
     )
     default_write_burst: int = Field(default=10, ge=1, description="Burst of the write budget.")
+    watch_poll_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="WatchReplicationJob: how often the shared poller asks SMC for a watched job.",
+    )
+    watch_max_seconds: float = Field(
+        default=3600.0, gt=0, description="WatchReplicationJob: the longest one stream lasts."
+    )
     shutdown_delay_seconds: float = Field(
         default=0.0,
         ge=0,

@@ -198,6 +198,8 @@ class GatewayProcess:
             idempotency_ttl=s.idempotency_ttl_seconds,
             idempotency_lease=s.idempotency_lease_seconds,
             fail_open=s.redis_fail_open,
+            watch_poll_seconds=s.watch_poll_seconds,
+            watch_max_seconds=s.watch_max_seconds,
             rates=RateDefaults(
                 read=Rate(s.default_read_rate_per_second, s.default_read_burst),
                 write=Rate(s.default_write_rate_per_second, s.default_write_burst),

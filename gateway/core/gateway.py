@@ -47,6 +47,7 @@ from gateway.core.paging import PageTokens
 from gateway.core.tenants import Rate, Tenant, TenantDirectory
 from gateway.core.upstream_errors import from_smc_error
 from gateway.core.validation import validate
+from gateway.core.watch import JobWatcher
 from gateway.idempotency import (
     IdempotencyStore,
     IdempotencyUnavailable,
@@ -146,6 +147,8 @@ class Gateway:
         idempotency_ttl: float = 86400.0,
         idempotency_lease: float = 30.0,
         fail_open: bool = True,
+        watch_poll_seconds: float = 2.0,
+        watch_max_seconds: float = 3600.0,
         default_timeout: float = 30.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         events: CoreEvents = NO_EVENTS,
@@ -159,6 +162,7 @@ class Gateway:
         self.idempotency_ttl = idempotency_ttl
         self.idempotency_lease = idempotency_lease
         self.fail_open = fail_open
+        self.watcher = JobWatcher(interval=watch_poll_seconds, max_seconds=watch_max_seconds)
         self.default_timeout = default_timeout
         self._now = now
         self.events = events
@@ -167,6 +171,7 @@ class Gateway:
         }
 
     async def close(self) -> None:
+        await self.watcher.close()
         await self.client.close()
         await self.limiter.aclose()
         await self.idempotency.close()
@@ -183,12 +188,35 @@ class Gateway:
         return await handler(call, request)
 
     def watch(self, ctx: CallContext, request: Message) -> AsyncIterator[Message]:
-        """WatchReplicationJob: declared in the API, not served by this version."""
-        self._begin("WatchReplicationJob", ctx, request)
-        raise UnimplementedError(
-            "WatchReplicationJob is not available yet; poll GetReplicationJob",
-            reason="UNIMPLEMENTED",
-        )
+        """WatchReplicationJob: the job's snapshot now and on each change, until it ends.
+
+        Authentication and validation happen here, at once; the stream then starts with one
+        charged GetReplicationJob (NOT_FOUND for an unknown job) and follows the job through
+        the shared poller of (tenant, job).
+        """
+        call = self._begin("WatchReplicationJob", ctx, request)
+        job_id = request.job_id  # type: ignore[attr-defined]
+        return self._watch(call, job_id)
+
+    async def _watch(self, call: _Call, job_id: str) -> AsyncIterator[Message]:
+        await self._charge(call)
+        first = convert.job_to_pb(await self._find_job(call, job_id))
+
+        async def poll() -> Any:
+            # Each poll is a call of its own: the tenant's budget, a fresh deadline.
+            polled = _Call(
+                name="GetReplicationJob",
+                ctx=CallContext(frontend=call.ctx.frontend, method="GetReplicationJob"),
+                tenant=call.tenant,
+                deadline=time.monotonic() + self.default_timeout,
+                idempotency_key=None,
+                mutating=False,
+            )
+            await self._charge(polled)
+            return convert.job_to_pb(await self._find_job(polled, job_id))
+
+        async for job in self.watcher.watch(call.tenant.id, job_id, poll, first):
+            yield jobs_pb2.WatchReplicationJobResponse(replication_job=job)
 
     # --- the pipeline ---------------------------------------------------------------
 

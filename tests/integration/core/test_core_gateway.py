@@ -248,16 +248,11 @@ async def test_reader_tenant_may_read(env: Env) -> None:
     assert listed.total_size == 3
 
 
-async def test_expired_deadline_and_unimplemented(env: Env) -> None:
+async def test_expired_deadline_and_unknown_method(env: Env) -> None:
     with pytest.raises(g.DeadlineExceededError):
         await env.call("ListSourceServers", sources.ListSourceServersRequest(), timeout=0.0)
     with pytest.raises(g.UnimplementedError):
         await env.call("NoSuchMethod", sources.ListSourceServersRequest())
-    with pytest.raises(g.UnimplementedError):
-        env.gateway.watch(
-            CallContext(frontend="grpc", method="WatchReplicationJob", api_key=KEY_A),
-            jobs.WatchReplicationJobRequest(job_id="j-1"),
-        )
 
 
 async def test_upstream_outage_is_unavailable_with_retry_delay(env: Env) -> None:
