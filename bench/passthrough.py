@@ -21,6 +21,7 @@ from typing import Any
 
 import grpc
 import uvicorn
+import uvloop
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
@@ -137,7 +138,7 @@ def main() -> None:
     args = parser.parse_args()
     upstream = Upstream(args.endpoint, Credentials(args.ak, args.secret))
     if args.kind == "grpc":
-        asyncio.run(serve_grpc(upstream, args.port))
+        uvloop.run(serve_grpc(upstream, args.port))  # the loop ``serve`` runs on
         return
     print(f"passthrough rest on 127.0.0.1:{args.port}", flush=True)
     uvicorn.run(

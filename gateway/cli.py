@@ -12,11 +12,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import ValidationError
 
-from gateway import __version__, serve
+from gateway import __version__, serve, workers
 from gateway.config import Settings, flag_of
 from gateway.emulator import cli as emulator_cli
 from gateway.smc import cli as smc_cli
@@ -69,8 +69,8 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
             kwargs["type"] = int
         if name == "cors_allow_origins":
             kwargs |= {"action": "append", "metavar": "ORIGIN"}
-        if name == "log_level":
-            kwargs["choices"] = ["DEBUG", "INFO", "WARNING", "ERROR"]
+        if get_origin(field.annotation) is Literal:
+            kwargs["choices"] = list(get_args(field.annotation))
         parser.add_argument(flag, **kwargs)
 
 
@@ -81,6 +81,8 @@ def _run_serve(args: argparse.Namespace) -> int:
     except (ValueError, ValidationError) as error:
         print(f"smc-gateway serve: invalid configuration: {error}", file=sys.stderr)
         return 2
+    if settings.workers > 1:
+        return workers.run_workers(settings)
     return serve.run(settings)
 
 

@@ -140,6 +140,21 @@ class Settings(BaseSettings):
             "sending) before new connections are refused."
         ),
     )
+    workers: int = Field(
+        json_schema_extra={"flag": "--workers"},
+        default=1,
+        ge=1,
+        le=64,
+        description=(
+            "Gateway processes sharing the ports (SO_REUSEPORT); above 1, smc_endpoint is "
+            "required and redis_url advised (else each process keeps its own limits)."
+        ),
+    )
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        json_schema_extra={"flag": "--event-loop"},
+        default="uvloop",
+        description="Event loop: uvloop (libuv, faster) or Python's own asyncio loop.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         json_schema_extra={"flag": "--log-level"}, default="INFO", description="Log level."
     )

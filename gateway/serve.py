@@ -22,10 +22,11 @@ import secrets
 import signal
 import socket
 import sys
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
 import uvicorn
+import uvloop
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 
@@ -102,13 +103,15 @@ async def _upstream(settings: Settings) -> _Upstream:
     return _Upstream(emulator.url, emulator, demo, key)
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def _bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto=IPPROTO_TCP matters: asyncio turns Nagle off (TCP_NODELAY) only on sockets that
     # say they are TCP.  With proto 0 every keep-alive answer (headers, then body) waited
     # for the client's delayed ACK: ~40 ms per REST call.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:  # worker processes share the port; the kernel spreads connections
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
     sock.listen(1024)
@@ -217,9 +220,10 @@ class GatewayProcess:
             core,
             max_message_bytes=s.max_message_bytes,
             interceptors=grpc_server_interceptors(obs.provider),
+            reuse_port=s.workers > 1,
         )
         self.grpc_port = self._grpc.add_port(s.host, s.grpc_port)
-        sock = _bind(s.host, s.http_port)
+        sock = _bind(s.host, s.http_port, reuse_port=s.workers > 1)
         self.http_port = sock.getsockname()[1]
         app = build_rest_app(
             core,
@@ -354,7 +358,11 @@ class GatewayProcess:
         return "\n".join(lines)
 
 
-async def _serve(settings: Settings, observability: Observability) -> int:
+async def _serve(
+    settings: Settings,
+    observability: Observability,
+    announce: Callable[[str], object] | None = None,
+) -> int:
     process = GatewayProcess(settings, observability)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -366,7 +374,10 @@ async def _serve(settings: Settings, observability: Observability) -> int:
         print(f"smc-gateway serve: {error}", file=sys.stderr)
         await process.stop(delay=0)
         return 1
-    print(process.banner(), flush=True)
+    if announce is None:
+        print(process.banner(), flush=True)
+    else:
+        announce(process.banner())
     await stop.wait()
     log.info(
         "shutting down: not ready now, draining after %ss for up to %ss",
@@ -379,12 +390,20 @@ async def _serve(settings: Settings, observability: Observability) -> int:
     return 0
 
 
-def run(settings: Settings) -> int:
-    """Run the gateway until SIGTERM/SIGINT; the process exit status."""
+def run(settings: Settings, announce: Callable[[str], object] | None = None) -> int:
+    """Run the gateway until SIGTERM/SIGINT; the process exit status.
+
+    ``announce`` receives the banner once serving (default: print it).  With
+    ``settings.workers > 1`` this process is one of the workers that
+    :func:`gateway.workers.run_workers` started on shared ports.
+    """
     configure_logging(settings.log_level)
     try:
         observability = Observability.from_env(os.environ)
     except ValueError as error:  # a bad OTEL_* value: named, before anything starts
         print(f"smc-gateway serve: {error}", file=sys.stderr)
         return 1
-    return asyncio.run(_serve(settings, observability))
+    serving = _serve(settings, observability, announce)
+    if settings.event_loop == "uvloop":
+        return uvloop.run(serving)
+    return asyncio.run(serving)

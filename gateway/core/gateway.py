@@ -17,14 +17,15 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf.message import Message
 from google.rpc import status_pb2
 
 from gateway._proto.smcgateway.v1 import replication_job_service_pb2 as jobs_pb2
+from gateway._proto.smcgateway.v1 import resources_pb2
 from gateway._proto.smcgateway.v1 import source_server_service_pb2 as sources_pb2
-from gateway.core import convert
+from gateway.core import convert, from_wire
 from gateway.core.context import CallContext
 from gateway.core.errors import (
     AbortedError,
@@ -60,13 +61,14 @@ from gateway.idempotency import (
 )
 from gateway.ratelimit import Budget, MemoryRateLimiter, RateLimiter, Verdict, rate_limit_headers
 from gateway.smc import models as smc
-from gateway.smc.client import SmcClient
+from gateway.smc.client import SmcClient, parse_answer
 from gateway.smc.errors import SmcError
 from gateway.smc.models import Operation, RequestT, ResponseT
 
 __all__ = ["DEFAULT_PAGE_SIZE", "Gateway", "RateDefaults", "client_token_for"]
 
 log = logging.getLogger("smc_gateway.core")
+T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 10
 # Errors that are SMC's definitive answer: kept for replays of the same idempotency key.
@@ -200,7 +202,7 @@ class Gateway:
 
     async def _watch(self, call: _Call, job_id: str) -> AsyncIterator[Message]:
         await self._charge(call)
-        first = convert.job_to_pb(await self._find_job(call, job_id))
+        first = await self._find_job(call, job_id)
 
         async def poll() -> Any:
             # Each poll is a call of its own: the tenant's budget, a fresh deadline.
@@ -213,7 +215,7 @@ class Gateway:
                 mutating=False,
             )
             await self._charge(polled)
-            return convert.job_to_pb(await self._find_job(polled, job_id))
+            return await self._find_job(polled, job_id)
 
         async for job in self.watcher.watch(call.tenant.id, job_id, poll, first):
             yield jobs_pb2.WatchReplicationJobResponse(replication_job=job)
@@ -359,6 +361,24 @@ class Gateway:
         call.ctx.response_metadata["smc-request-id"] = response.request_id
         return response
 
+    async def _smc_read(
+        self,
+        call: _Call,
+        op: Operation[RequestT, Any],
+        request: RequestT,
+        read: Callable[[dict[str, Any]], T],
+    ) -> T:
+        """Call SMC and read its answer with ``read`` (a :mod:`from_wire` reader)."""
+        try:
+            data = await self.client.call_json(
+                op, request, call.tenant.credentials, timeout=call.remaining()
+            )
+            result = parse_answer(op, data, read)
+        except SmcError as error:
+            raise from_smc_error(error, op.action) from None
+        call.ctx.response_metadata["smc-request-id"] = str(data["RequestId"])  # read checked it
+        return result
+
     def _page(self, call: _Call, request: Any) -> tuple[int, int]:
         size = request.page_size or DEFAULT_PAGE_SIZE
         number = self.page_tokens.page_number(
@@ -377,24 +397,27 @@ class Gateway:
         self, call: _Call, r: sources_pb2.ListSourceServersRequest
     ) -> sources_pb2.ListSourceServersResponse:
         number, size = self._page(call, r)
-        answer = await self._smc(
-            call, smc.DESCRIBE_SOURCE_SERVERS, convert.describe_sources_request(r, number, size)
+        found, total = await self._smc_read(
+            call,
+            smc.DESCRIBE_SOURCE_SERVERS,
+            convert.describe_sources_request(r, number, size),
+            from_wire.source_page,
         )
         return sources_pb2.ListSourceServersResponse(
-            source_servers=[convert.source_to_pb(s) for s in answer.source_servers],
-            next_page_token=self._next_token(call, r, number, size, answer.total_count),
-            total_size=answer.total_count,
+            source_servers=found,
+            next_page_token=self._next_token(call, r, number, size, total),
+            total_size=total,
         )
 
-    async def _find_source(self, call: _Call, source_id: str) -> smc.SourceServer:
-        answer = await self._smc(
+    async def _find_source(self, call: _Call, source_id: str) -> resources_pb2.SourceServer:
+        source = await self._smc_read(
             call,
             smc.DESCRIBE_SOURCE_SERVERS,
             smc.DescribeSourceServersRequest(source_ids=[source_id]),
+            lambda data: from_wire.find_source(data, source_id),
         )
-        for source in answer.source_servers:
-            if source.source_id == source_id:
-                return source
+        if source is not None:
+            return source
         raise NotFoundError(
             f"source server {source_id} not found",
             reason="SOURCE_SERVER_NOT_FOUND",
@@ -405,7 +428,7 @@ class Gateway:
         self, call: _Call, r: sources_pb2.GetSourceServerRequest
     ) -> sources_pb2.GetSourceServerResponse:
         source = await self._find_source(call, r.source_id)
-        return sources_pb2.GetSourceServerResponse(source_server=convert.source_to_pb(source))
+        return sources_pb2.GetSourceServerResponse(source_server=source)
 
     async def _update_source_server(
         self, call: _Call, r: sources_pb2.UpdateSourceServerRequest
@@ -417,7 +440,7 @@ class Gateway:
         )
         await self._smc(call, smc.MODIFY_SOURCE_SERVER_ATTRIBUTE, request)
         source = await self._find_source(call, r.source_id)
-        return sources_pb2.UpdateSourceServerResponse(source_server=convert.source_to_pb(source))
+        return sources_pb2.UpdateSourceServerResponse(source_server=source)
 
     async def _delete_source_server(
         self, call: _Call, r: sources_pb2.DeleteSourceServerRequest
@@ -441,24 +464,27 @@ class Gateway:
         self, call: _Call, r: jobs_pb2.ListReplicationJobsRequest
     ) -> jobs_pb2.ListReplicationJobsResponse:
         number, size = self._page(call, r)
-        answer = await self._smc(
-            call, smc.DESCRIBE_REPLICATION_JOBS, convert.describe_jobs_request(r, number, size)
+        found, total = await self._smc_read(
+            call,
+            smc.DESCRIBE_REPLICATION_JOBS,
+            convert.describe_jobs_request(r, number, size),
+            from_wire.job_page,
         )
         return jobs_pb2.ListReplicationJobsResponse(
-            replication_jobs=[convert.job_to_pb(j) for j in answer.replication_jobs],
-            next_page_token=self._next_token(call, r, number, size, answer.total_count),
-            total_size=answer.total_count,
+            replication_jobs=found,
+            next_page_token=self._next_token(call, r, number, size, total),
+            total_size=total,
         )
 
-    async def _find_job(self, call: _Call, job_id: str) -> smc.ReplicationJob:
-        answer = await self._smc(
+    async def _find_job(self, call: _Call, job_id: str) -> resources_pb2.ReplicationJob:
+        job = await self._smc_read(
             call,
             smc.DESCRIBE_REPLICATION_JOBS,
             smc.DescribeReplicationJobsRequest(job_ids=[job_id]),
+            lambda data: from_wire.find_job(data, job_id),
         )
-        for job in answer.replication_jobs:
-            if job.job_id == job_id:
-                return job
+        if job is not None:
+            return job
         raise NotFoundError(
             f"replication job {job_id} not found",
             reason="REPLICATION_JOB_NOT_FOUND",
@@ -469,14 +495,14 @@ class Gateway:
         self, call: _Call, r: jobs_pb2.GetReplicationJobRequest
     ) -> jobs_pb2.GetReplicationJobResponse:
         job = await self._find_job(call, r.job_id)
-        return jobs_pb2.GetReplicationJobResponse(replication_job=convert.job_to_pb(job))
+        return jobs_pb2.GetReplicationJobResponse(replication_job=job)
 
     async def _update_replication_job(
         self, call: _Call, r: jobs_pb2.UpdateReplicationJobRequest
     ) -> jobs_pb2.UpdateReplicationJobResponse:
         await self._smc(call, smc.MODIFY_REPLICATION_JOB_ATTRIBUTE, convert.modify_job_request(r))
         job = await self._find_job(call, r.job_id)
-        return jobs_pb2.UpdateReplicationJobResponse(replication_job=convert.job_to_pb(job))
+        return jobs_pb2.UpdateReplicationJobResponse(replication_job=job)
 
     async def _delete_replication_job(
         self, call: _Call, r: jobs_pb2.DeleteReplicationJobRequest

@@ -107,6 +107,7 @@ def build_grpc_server(
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     max_concurrent_rpcs: int | None = None,
     interceptors: Sequence[Any] = (),
+    reuse_port: bool = False,
 ) -> GrpcServer:
     """A gRPC server for ``core``, not yet listening: call ``add_port`` then ``start``.
 
@@ -114,15 +115,17 @@ def build_grpc_server(
     ``max_message_bytes`` are refused with ``RESOURCE_EXHAUSTED`` by grpcio itself, as are
     calls beyond ``max_concurrent_rpcs`` (``None``: no limit).  ``interceptors`` (e.g. the
     tracing one from :mod:`gateway.observability`) are fixed here: grpcio takes them only
-    when the server is created.
+    when the server is created.  ``reuse_port`` lets several worker processes listen on
+    one port.
     """
     server = grpc.aio.server(
         options=[
             ("grpc.max_receive_message_length", max_message_bytes),
             ("grpc.max_send_message_length", max_message_bytes),
             # grpcio sets SO_REUSEPORT by default, so a second gateway on the same port
-            # would start "fine" and steal half the connections; fail to bind instead.
-            ("grpc.so_reuseport", 0),
+            # would start "fine" and steal half the connections; fail to bind instead,
+            # unless this is one of the workers meant to share it (``serve --workers``).
+            ("grpc.so_reuseport", 1 if reuse_port else 0),
         ],
         maximum_concurrent_rpcs=max_concurrent_rpcs,
         interceptors=list(interceptors) or None,

@@ -22,7 +22,7 @@ __all__ = ["JsonFormatter", "configure_logging"]
 
 
 class JsonFormatter(logging.Formatter):
-    """``{"timestamp", "level", "logger", "message", trace_id?, span_id?, ...fields}``."""
+    """``{"timestamp", "level", "logger", "message", "pid", trace_id?, span_id?, ...fields}``."""
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
@@ -32,6 +32,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            "pid": record.process,  # tells the workers of ``serve --workers`` apart
         }
         context = trace.get_current_span().get_span_context()
         if context.is_valid:

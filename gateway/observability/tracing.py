@@ -20,8 +20,9 @@ the global one: FastAPI ≥ 0.16x ships a built-in telemetry layer that switches
 when a global SDK provider exists (the app also disables it explicitly), and tests run
 several gateways in one interpreter.
 
-Spans per call: the server span of the contrib gRPC or FastAPI instrumentation (FastAPI's
-``receive``/``send`` internal spans excluded) and one client span per SMC attempt.
+Spans per call: the server span (the contrib gRPC interceptor's, or the REST facade's own
+:class:`~gateway.observability.rest_spans.RestServerSpans`) and one client span per SMC
+attempt.
 Rate-limit and idempotency decisions and retries are span events, not spans.
 """
 
@@ -36,9 +37,7 @@ from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
     OTLPSpanExporter as GrpcSpanExporter,
 )
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.grpc import aio_server_interceptor, filters
-from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider, sampling
 from opentelemetry.sdk.trace.export import (
@@ -47,6 +46,8 @@ from opentelemetry.sdk.trace.export import (
     SimpleSpanProcessor,
 )
 from opentelemetry.sdk.trace.sampling import Sampler
+
+from gateway.observability.rest_spans import RestServerSpans
 
 __all__ = [
     "DEFAULT_SAMPLER",
@@ -64,7 +65,7 @@ SERVICE_NAME = "smc-gateway"
 _EXPORTERS = frozenset({"otlp", "console", "none"})
 _PROTOCOLS = frozenset({"http/protobuf", "grpc"})
 # Paths probed by kubelets and Prometheus many times a minute: never traced.
-_UNTRACED_PATHS = "/healthz,/readyz,/metrics"
+_UNTRACED_PATHS = ("/healthz", "/readyz", "/metrics")
 
 
 def exporter_names(env: Mapping[str, str]) -> list[str]:
@@ -169,19 +170,15 @@ def grpc_server_interceptors(provider: TracerProvider | None) -> list[Any]:
 
 
 def instrument_rest_app(app: FastAPI, provider: TracerProvider | None) -> None:
-    """Server spans for the REST facade through the contrib FastAPI instrumentation.
+    """Server spans for the REST facade (:class:`RestServerSpans`); nothing without tracing.
 
-    One HTTP instrumentation only: the app is built with FastAPI's native telemetry off
-    (see :func:`gateway.rest.app.build_rest_app`), and the ASGI ``receive``/``send``
-    spans, two or more per request, are not recorded.
+    The app is built with FastAPI's native telemetry off (see
+    :func:`gateway.rest.app.build_rest_app`), so this is its one HTTP instrumentation.
     """
     if provider is None:
         return
-    FastAPIInstrumentor.instrument_app(
-        app,
-        tracer_provider=provider,
-        # Request metrics are the gateway's own (Prometheus); skip the instrumentation's.
-        meter_provider=NoOpMeterProvider(),
-        excluded_urls=_UNTRACED_PATHS,
-        exclude_spans=["receive", "send"],
+    app.add_middleware(
+        RestServerSpans,
+        tracer=provider.get_tracer("gateway.rest"),
+        untraced=_UNTRACED_PATHS,
     )

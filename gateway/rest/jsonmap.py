@@ -23,6 +23,7 @@ from functools import cache
 from typing import Any, Final, cast
 from urllib.parse import unquote_to_bytes
 
+import msgspec
 from google.protobuf import json_format, message_factory
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 from google.protobuf.message import Message
@@ -33,10 +34,12 @@ from gateway.rest.errors import bad_input
 __all__ = [
     "MessageDecoder",
     "descriptor_of",
+    "encoder_source",
     "enum_of",
     "expected",
     "is_map",
     "message_of",
+    "message_to_dict",
     "message_to_json",
     "parse_query_string",
 ]
@@ -439,9 +442,11 @@ def _is_set(message: Message, field: FieldDescriptor) -> bool:
 # --- responses: proto → JSON -------------------------------------------------------------
 #
 # The same dict as json_format.MessageToDict(message, always_print_fields_with_no_presence=
-# True), built by a plan compiled once per message type.  json_format walks descriptors and
-# type-checks every value on every call, which on a page of ten jobs costs more than the rest
-# of the REST layer together; the plan does the descriptor work once.
+# True), by a function generated once per message type: straight-line attribute reads, the
+# descriptor work and every type decision done at generation.  json_format walks descriptors
+# and type-checks every value on every call, which on a page of ten sources costs more than
+# the rest of the REST layer together.  ``encoder_source(descriptor)`` shows the generated
+# code; tests/unit/rest/test_rest_json_encoder.py holds its output equal to json_format's.
 
 _Encode = Callable[[Any], Any]
 _INT64 = frozenset(
@@ -453,6 +458,7 @@ _INT64 = frozenset(
         FieldDescriptor.TYPE_SFIXED64,
     }
 )
+_TIMESTAMP = "google.protobuf.Timestamp"
 
 
 def _double(value: float) -> float | str:
@@ -463,50 +469,76 @@ def _double(value: float) -> float | str:
     return "Infinity" if value > 0 else "-Infinity"
 
 
-def _enum_encoder(enum: EnumDescriptor) -> _Encode:
-    names = {number: value.name for number, value in enum.values_by_number.items()}
-    return lambda number: names.get(number, number)
+def _base64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
 
 
-def _value_encoder(field: FieldDescriptor) -> _Encode:
+def _timestamp(stamp: Any) -> str:
+    text: str = stamp.ToJsonString()
+    return text
+
+
+def _by_json_format(descriptor: Descriptor) -> bool:
+    """Types left to json_format: well-known types other than Timestamp, and maps."""
+    if descriptor.full_name.startswith("google.protobuf."):
+        return descriptor.full_name != _TIMESTAMP
+    return any(
+        f.message_type is not None and f.message_type.GetOptions().map_entry
+        for f in descriptor.fields
+    )
+
+
+def _value_code(field: FieldDescriptor, item: str, names: dict[str, object]) -> str:
+    """Python source converting ``item`` (one value of ``field``) to its JSON form."""
     if field.message_type is not None:
-        return message_encoder(field.message_type)
+        helper = f"_m{len(names)}"
+        names[helper] = message_encoder(field.message_type)
+        return f"{helper}({item})"
     if field.enum_type is not None:
-        return _enum_encoder(field.enum_type)
+        helper = f"_e{len(names)}"
+        names[helper] = {n: v.name for n, v in field.enum_type.values_by_number.items()}
+        return f"{helper}.get({item}, {item})"
     if field.type in _INT64:
-        return str
+        return f"str({item})"
     if field.type in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
-        return _double
+        return f"_double({item})"
     if field.type == FieldDescriptor.TYPE_BYTES:
-        return lambda raw: base64.b64encode(raw).decode("ascii")
-    return lambda value: value
+        return f"_base64({item})"
+    return item
+
+
+def encoder_source(descriptor: Descriptor) -> tuple[str, dict[str, object]]:
+    """The generated encoder of ``descriptor``: its source and the names it uses."""
+    names: dict[str, object] = {"_double": _double, "_base64": _base64}
+    lines = ["def encode(m):", "    out = {}"]
+    for f in descriptor.fields:
+        key = repr(f.json_name)
+        if f.is_repeated:
+            value = _value_code(f, "x", names)
+            listed = f"list(m.{f.name})" if value == "x" else f"[{value} for x in m.{f.name}]"
+            lines.append(f"    out[{key}] = {listed}")
+        elif f.has_presence:
+            lines.append(f"    if m.HasField({f.name!r}):")
+            lines.append(f"        out[{key}] = {_value_code(f, f'm.{f.name}', names)}")
+        else:
+            lines.append(f"    out[{key}] = {_value_code(f, f'm.{f.name}', names)}")
+    lines.append("    return out")
+    return "\n".join(lines) + "\n", names
 
 
 @cache
 def message_encoder(descriptor: Descriptor) -> _Encode:
     """The JSON encoder of one message type (see the note above)."""
-    if descriptor.full_name.startswith("google.protobuf.") or any(
-        f.message_type is not None and f.message_type.GetOptions().map_entry
-        for f in descriptor.fields
-    ):
-        # Well-known types (Timestamp: RFC 3339 text) and maps: json_format's own rules.
+    if descriptor.full_name == _TIMESTAMP:
+        return _timestamp
+    if _by_json_format(descriptor):
         return lambda message: json_format.MessageToDict(
             message, always_print_fields_with_no_presence=True
         )
-    plan = [
-        (f.name, f.json_name, _value_encoder(f), f.is_repeated, f.has_presence)
-        for f in descriptor.fields
-    ]
-
-    def encode(message: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name, json_name, value, repeated, presence in plan:
-            if repeated:
-                out[json_name] = [value(item) for item in getattr(message, name)]
-            elif not presence or message.HasField(name):
-                out[json_name] = value(getattr(message, name))
-        return out
-
+    source, names = encoder_source(descriptor)
+    namespace: dict[str, Any] = dict(names)
+    exec(compile(source, f"<json encoder of {descriptor.full_name}>", "exec"), namespace)  # noqa: S102
+    encode: _Encode = namespace["encode"]
     return encode
 
 
@@ -518,5 +550,7 @@ def message_to_dict(message: Message) -> dict[str, Any]:
 
 def message_to_json(message: Message) -> bytes:
     """A response in the proto3 JSON mapping, every field present (defaults included)."""
-    data = message_to_dict(message)
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _JSON.encode(message_to_dict(message))
+
+
+_JSON = msgspec.json.Encoder()

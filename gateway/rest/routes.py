@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Final, Protocol
 
 from google.protobuf.message import Message
+from opentelemetry import trace
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
@@ -221,8 +222,12 @@ def sorted_methods(methods: Iterable[Method]) -> list[Method]:
     return sorted(methods, key=lambda m: ":" not in m.http_path.rsplit("}", 1)[-1])
 
 
-def _dispatcher(handlers: Mapping[str, Handler]) -> Handler:
+def _dispatcher(path: str, handlers: Mapping[str, Handler]) -> Handler:
     async def dispatch(request: Request) -> Response:
+        span = trace.get_current_span()
+        if span.is_recording():  # the route template, known only here
+            span.update_name(f"{request.method} {path}")
+            span.set_attribute("http.route", path)
         return await handlers[request.method](request)
 
     return dispatch
@@ -240,6 +245,6 @@ def build_routes(
         if method.http_method == "GET":
             by_path[method.http_path]["HEAD"] = handler
     return [
-        Route(path, _dispatcher(handlers), methods=list(handlers), include_in_schema=False)
+        Route(path, _dispatcher(path, handlers), methods=list(handlers), include_in_schema=False)
         for path, handlers in by_path.items()
     ]

@@ -22,7 +22,9 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
+
+import msgspec
 
 from gateway.smc.credentials import Credentials
 from gateway.smc.errors import (
@@ -40,7 +42,16 @@ from gateway.smc.signing import signed_query
 from gateway.smc.transport import AiohttpTransport, HttpResponse, Transport
 from gateway.smc.wire import API_VERSION, DEFAULT_ENDPOINT, TIMESTAMP_FORMAT
 
-__all__ = ["Attempt", "AttemptObserver", "SmcClient", "build_request_body", "new_client_token"]
+T = TypeVar("T")
+
+__all__ = [
+    "Attempt",
+    "AttemptObserver",
+    "SmcClient",
+    "build_request_body",
+    "new_client_token",
+    "parse_answer",
+]
 
 _POST = "POST"
 
@@ -153,18 +164,24 @@ class SmcClient:
         (default ``default_timeout``).  A ``CreateReplicationJob`` request
         without a ``ClientToken`` gets one here, reused by every attempt.
         """
+        data = await self.call_json(op, request, credentials, timeout=timeout)
+        return parse_answer(op, data, op.parse)
+
+    async def call_json(
+        self,
+        op: Operation[RequestT, ResponseT],
+        request: RequestT,
+        credentials: Credentials,
+        *,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """:meth:`call`, up to SMC's decoded JSON answer (for callers with their own reader)."""
         params = request.to_params()
         if op.client_token and "ClientToken" not in params:
             params["ClientToken"] = new_client_token()
-        data = await self.call_raw(
+        return await self.call_raw(
             op.action, params, credentials, repeatable=op.retry_safe, timeout=timeout
         )
-        try:
-            return op.parse(data)
-        except MalformedResponseError as exc:
-            raise SmcMalformedResponseError(
-                f"{op.action}: unexpected answer: {exc}", http_status=200
-            ) from exc
 
     async def call_raw(
         self,
@@ -279,9 +296,13 @@ class SmcClient:
 def _decode(response: HttpResponse) -> dict[str, Any]:
     """SMC's JSON object, or :class:`SmcMalformedResponseError`."""
     try:
-        data = json.loads(response.body)
-    except (UnicodeDecodeError, ValueError):
-        data = None
+        data = msgspec.json.decode(response.body)
+    except msgspec.DecodeError:
+        # Strict JSON failed; Python's reader takes what it also takes (NaN, a BOM, ...).
+        try:
+            data = json.loads(response.body)
+        except (UnicodeDecodeError, ValueError):
+            data = None
     if not isinstance(data, dict):
         raise SmcMalformedResponseError(
             f"HTTP {response.status} answer is not a JSON object "
@@ -289,3 +310,15 @@ def _decode(response: HttpResponse) -> dict[str, Any]:
             http_status=response.status,
         )
     return data
+
+
+def parse_answer(
+    op: Operation[Any, Any], data: dict[str, Any], read: Callable[[dict[str, Any]], T]
+) -> T:
+    """``read(data)``, with a malformed answer raised as :class:`SmcMalformedResponseError`."""
+    try:
+        return read(data)
+    except MalformedResponseError as exc:
+        raise SmcMalformedResponseError(
+            f"{op.action}: unexpected answer: {exc}", http_status=200
+        ) from exc

@@ -101,10 +101,14 @@ class Gateway:
 
 
 def start_gateway(
-    *, tenants_file: Path, smc_endpoint: str, env: dict[str, str] | None = None
+    *,
+    tenants_file: Path,
+    smc_endpoint: str,
+    env: dict[str, str] | None = None,
+    extra: tuple[str, ...] = (),
 ) -> Gateway:
     argv = [
         sys.executable, "-m", "gateway", "serve", "--grpc-port", "0", "--http-port", "0",
-        "--smc-endpoint", smc_endpoint, "--tenants", str(tenants_file),
+        "--smc-endpoint", smc_endpoint, "--tenants", str(tenants_file), *extra,
     ]  # fmt: skip
     return Gateway(Process(argv, env))

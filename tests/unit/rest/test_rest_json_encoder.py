@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime
 
@@ -13,7 +14,7 @@ from gateway._proto.smcgateway.v1 import replication_job_service_pb2 as jobs
 from gateway._proto.smcgateway.v1 import resources_pb2 as res
 from gateway._proto.smcgateway.v1 import source_server_service_pb2 as sources
 from gateway.core.methods import METHODS
-from gateway.rest.jsonmap import message_to_dict
+from gateway.rest.jsonmap import message_to_dict, message_to_json
 
 
 def expected(message: Message) -> object:
@@ -76,4 +77,16 @@ def test_same_as_json_format(message: Message) -> None:
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, 0.0, -0.0, 1e308])
 def test_doubles_like_json_format(value: float) -> None:
     job = res.ReplicationJob(progress=value)
+    assert message_to_dict(job) == expected(job)
+
+
+@pytest.mark.parametrize("message", CASES, ids=lambda m: type(m).__name__)
+def test_json_bytes_decode_to_json_formats_dict(message: Message) -> None:
+    assert json.loads(message_to_json(message)) == expected(message)
+
+
+@pytest.mark.parametrize("nanos", [0, 5_000_000, 5_000, 5])
+def test_timestamps_with_fractions_like_json_format(nanos: int) -> None:
+    job = res.ReplicationJob(job_id="j-1")
+    job.creation_time.seconds, job.creation_time.nanos = 1_800_000_000, nanos
     assert message_to_dict(job) == expected(job)
