@@ -29,4 +29,4 @@ def test_quick_benchmark_writes_its_report(tmp_path: Path) -> None:
     # Every scenario served every request it was sent: the harness measured real calls.
     for line in report.splitlines():
         if line.startswith("| read:"):
-            assert line.split("|")[10].strip() == "0", line
+            assert line.split("|")[11].strip() == "0", line
