@@ -183,8 +183,9 @@ def wrk(url: str, *, concurrency: int, seconds: float, script: Path | None = Non
         assert took is not None
         duration = float(took[1]) / (1000 if took[2] == "ms" else 1)
         # Anchored: "+/- Stdev" columns such as "90.50%" must not pass for the 50% line.
-        p50 = _ms(re.search(r"^\s+50%\s+(\S+)$", out, re.MULTILINE)[1])  # type: ignore[index]
-        p99 = _ms(re.search(r"^\s+99%\s+(\S+)$", out, re.MULTILINE)[1])  # type: ignore[index]
+        # wrk pads some values ("1.61s "): trailing blanks allowed.
+        p50 = _ms(re.search(r"^\s+50%\s+(\S+)\s*$", out, re.MULTILINE)[1])  # type: ignore[index]
+        p99 = _ms(re.search(r"^\s+99%\s+(\S+)\s*$", out, re.MULTILINE)[1])  # type: ignore[index]
     except (TypeError, ValueError, AssertionError) as error:
         raise RuntimeError(f"cannot read wrk's output ({error}):\n{out}") from error
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -757,7 +758,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         )
                     )
         if args.long_run:
-            report["long_run"] = long_run(endpoint, tenants, work, otel_default, args.long_run)
+            report["long_run"] = long_run(
+                endpoint, tenants, work, otel_default, args.long_run, job_id
+            )
     finally:
         sink.stop()
         emulator.stop()
@@ -772,15 +775,20 @@ def _spans(sink: Server) -> int:
 
 
 def long_run(
-    endpoint: str, tenants: Path, work: Path, otel: dict[str, str], total: int
+    endpoint: str, tenants: Path, work: Path, otel: dict[str, str], total: int, job_id: str
 ) -> dict[str, Any]:
-    """``total`` calls through one gateway process; RSS sampled every 10,000."""
+    """``total`` calls through one gateway process; RSS sampled every 10,000.
+
+    Rounds of 3 s: GetReplicationJob, every fourth one ListSourceServers(10).
+    """
     samples: list[tuple[int, float]] = []
     with started(gateway_server(endpoint, tenants, work, otel=otel, label="long")) as gw:
         rest = gw.match[2]
-        done = 0
+        done, rounds = 0, 0
         while done < total:
-            load = wrk(f"{rest}/v1/sources?pageSize=10", concurrency=16, seconds=3)
+            path = "/v1/sources?pageSize=10" if rounds % 4 == 0 else f"/v1/jobs/{job_id}"
+            rounds += 1
+            load = wrk(rest + path, concurrency=16, seconds=3)
             done += load.requests
             if not samples or done // 10_000 > samples[-1][0] // 10_000:
                 samples.append((done, gw.rss_mb()))
