@@ -311,6 +311,7 @@ def measure(
     print(
         f"  {name:<28} {front:<4} {server:<22} c={concurrency:<3} {result.rps:8.0f} req/s "
         f"p50 {result.p50_ms:6.2f} ms p99 {result.p99_ms:7.2f} ms cpu {result.cpu_us:6.0f} us"
+        f" upstream {result.upstream_cpu_us:5.0f} us"
         f" errors {result.errors}",
         flush=True,
     )

@@ -43,7 +43,7 @@ from gateway.observability import (
     Observability,
     ObservedCore,
     configure_logging,
-    grpc_server_interceptors,
+    grpc_server_spans,
     instrument_rest_app,
 )
 from gateway.ratelimit import FailSafeRateLimiter, limiter_from_url
@@ -219,7 +219,7 @@ class GatewayProcess:
         self._grpc = build_grpc_server(
             core,
             max_message_bytes=s.max_message_bytes,
-            interceptors=grpc_server_interceptors(obs.provider),
+            spans=grpc_server_spans(obs.provider),
             reuse_port=s.workers > 1,
         )
         self.grpc_port = self._grpc.add_port(s.host, s.grpc_port)

@@ -127,7 +127,8 @@ def _enum(table: Mapping[str, int], raw: str) -> int:
 def _put_time(fields: dict[str, Any], name: str, value: object) -> None:
     moment = _time(value)
     if moment is not None:
-        fields[name] = moment
+        # Whole seconds (SMC's precision) as a dict: built in C, unlike a datetime.
+        fields[name] = {"seconds": int(moment.timestamp())}
 
 
 def _disks(data: _Wire, disk: Callable[[_Wire], dict[str, Any]], fields: dict[str, Any]) -> None:

@@ -6,7 +6,8 @@ Every handler goes through the same steps, in this order and nowhere else:
    without calling the core);
 2. read the call's transport facts into a :class:`~gateway.core.context.CallContext`
    (``authorization: Bearer <key>``, ``idempotency-key``, the caller's deadline);
-3. await one core call (``GatewayCore.call``, or iterate ``GatewayCore.watch``);
+3. await one core call (``GatewayCore.call``, or iterate ``GatewayCore.watch``), inside
+   the call's server span when tracing is on;
 4. send ``ctx.response_metadata`` as trailing metadata, on success and on error;
 5. turn a :class:`~gateway.core.errors.GatewayError` into a rich status
    (``grpc-status-details-bin``), and anything else into a generic ``INTERNAL``.
@@ -17,7 +18,8 @@ No validation, retries or SMC knowledge live here: that is the core's job.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, NoReturn, Protocol
 
@@ -37,6 +39,7 @@ from gateway.core.methods import METHODS, Method
 __all__ = [
     "RETRY_PUSHBACK_KEY",
     "GatewayCore",
+    "ServerSpans",
     "call_context",
     "method_handlers",
 ]
@@ -47,6 +50,20 @@ _LOGGER = logging.getLogger(__name__)
 RETRY_PUSHBACK_KEY = "grpc-retry-pushback-ms"
 
 _Context = grpc.aio.ServicerContext[Any, Any]
+
+
+class ServerSpans(Protocol):
+    """Tracing of the API's calls (``gateway.observability.GrpcServerSpans``)."""
+
+    def span(
+        self, full_method: str, metadata: Iterable[tuple[str, str | bytes]]
+    ) -> AbstractContextManager[Any]:
+        """The call's server span, current while the handler runs."""
+        ...
+
+    def finish(self, span: Any, code: int) -> None:
+        """Note the call's final status code (a ``google.rpc.Code`` number)."""
+        ...
 
 
 class GatewayCore(Protocol):
@@ -140,17 +157,33 @@ async def _abort(context: _Context, error: GatewayError, ctx: CallContext) -> No
     await context.abort(status.code, status.details, tuple(trailers))
 
 
-def _unary(core: GatewayCore, method: Method) -> grpc.RpcMethodHandler[Any, Any]:
+def _span(
+    spans: ServerSpans | None, method: Method, context: _Context
+) -> AbstractContextManager[Any]:
+    if spans is None:
+        return nullcontext()
+    return spans.span(method.full_name, context.invocation_metadata() or ())
+
+
+def _unary(
+    core: GatewayCore, method: Method, spans: ServerSpans | None
+) -> grpc.RpcMethodHandler[Any, Any]:
     async def handle(request: Message | _Undecodable, context: _Context) -> Message:
         ctx = call_context(method, context)
-        try:
-            if isinstance(request, _Undecodable):
-                raise request.error
-            response = await core.call(method.name, ctx, request)
-        except Exception as exc:
-            await _abort(context, _as_gateway_error(exc, method), ctx)
-        context.set_trailing_metadata(_trailers(ctx))
-        return response
+        with _span(spans, method, context) as span:
+            try:
+                if isinstance(request, _Undecodable):
+                    raise request.error
+                response = await core.call(method.name, ctx, request)
+            except Exception as exc:
+                error = _as_gateway_error(exc, method)
+                if spans is not None:
+                    spans.finish(span, error.code)
+                await _abort(context, error, ctx)
+            if spans is not None:
+                spans.finish(span, 0)
+            context.set_trailing_metadata(_trailers(ctx))
+            return response
 
     return grpc.unary_unary_rpc_method_handler(
         handle,
@@ -159,25 +192,33 @@ def _unary(core: GatewayCore, method: Method) -> grpc.RpcMethodHandler[Any, Any]
     )
 
 
-def _server_stream(core: GatewayCore, method: Method) -> grpc.RpcMethodHandler[Any, Any]:
+def _server_stream(
+    core: GatewayCore, method: Method, spans: ServerSpans | None
+) -> grpc.RpcMethodHandler[Any, Any]:
     async def handle(request: Message | _Undecodable, context: _Context) -> AsyncIterator[Message]:
         ctx = call_context(method, context)
-        stream: AsyncIterator[Message] | None = None
-        try:
-            if isinstance(request, _Undecodable):
-                raise request.error
-            stream = core.watch(ctx, request)
-            async for message in stream:
-                yield message
-        except Exception as exc:
-            await _abort(context, _as_gateway_error(exc, method), ctx)
-        finally:
-            # A client that goes away cancels us mid-stream: close the core's generator
-            # now (e.g. to leave a shared poller) instead of whenever it is collected.
-            aclose = getattr(stream, "aclose", None)
-            if aclose is not None:
-                await aclose()
-        context.set_trailing_metadata(_trailers(ctx))
+        with _span(spans, method, context) as span:
+            stream: AsyncIterator[Message] | None = None
+            try:
+                if isinstance(request, _Undecodable):
+                    raise request.error
+                stream = core.watch(ctx, request)
+                async for message in stream:
+                    yield message
+            except Exception as exc:
+                error = _as_gateway_error(exc, method)
+                if spans is not None:
+                    spans.finish(span, error.code)
+                await _abort(context, error, ctx)
+            finally:
+                # A client that goes away cancels us mid-stream: close the core's generator
+                # now (e.g. to leave a shared poller) instead of whenever it is collected.
+                aclose = getattr(stream, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+            if spans is not None:
+                spans.finish(span, 0)
+            context.set_trailing_metadata(_trailers(ctx))
 
     return grpc.unary_stream_rpc_method_handler(
         handle,
@@ -187,11 +228,14 @@ def _server_stream(core: GatewayCore, method: Method) -> grpc.RpcMethodHandler[A
 
 
 def method_handlers(
-    core: GatewayCore, methods: Sequence[Method] = METHODS
+    core: GatewayCore, methods: Sequence[Method] = METHODS, spans: ServerSpans | None = None
 ) -> dict[str, dict[str, grpc.RpcMethodHandler[Any, Any]]]:
-    """``{service full name: {method name: handler}}`` for every method of the API."""
+    """``{service full name: {method name: handler}}`` for every method of the API.
+
+    With ``spans`` (tracing on) each call runs inside its server span.
+    """
     services: dict[str, dict[str, grpc.RpcMethodHandler[Any, Any]]] = {}
     for method in methods:
         build = _server_stream if method.server_streaming else _unary
-        services.setdefault(method.service, {})[method.name] = build(core, method)
+        services.setdefault(method.service, {})[method.name] = build(core, method, spans)
     return services

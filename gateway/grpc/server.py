@@ -10,7 +10,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
-from gateway.grpc.handlers import GatewayCore, method_handlers
+from gateway.grpc.handlers import GatewayCore, ServerSpans, method_handlers
 
 __all__ = ["DEFAULT_MAX_MESSAGE_BYTES", "GatewayCore", "GrpcServer", "build_grpc_server"]
 
@@ -107,15 +107,16 @@ def build_grpc_server(
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     max_concurrent_rpcs: int | None = None,
     interceptors: Sequence[Any] = (),
+    spans: ServerSpans | None = None,
     reuse_port: bool = False,
 ) -> GrpcServer:
     """A gRPC server for ``core``, not yet listening: call ``add_port`` then ``start``.
 
     Call it inside the running event loop.  Requests and responses above
     ``max_message_bytes`` are refused with ``RESOURCE_EXHAUSTED`` by grpcio itself, as are
-    calls beyond ``max_concurrent_rpcs`` (``None``: no limit).  ``interceptors`` (e.g. the
-    tracing one from :mod:`gateway.observability`) are fixed here: grpcio takes them only
-    when the server is created.  ``reuse_port`` lets several worker processes listen on
+    calls beyond ``max_concurrent_rpcs`` (``None``: no limit).  ``interceptors`` are fixed
+    here: grpcio takes them only when the server is created.  ``spans`` (tracing on) gives
+    each API call its server span.  ``reuse_port`` lets several worker processes listen on
     one port.
     """
     server = grpc.aio.server(
@@ -130,7 +131,7 @@ def build_grpc_server(
         maximum_concurrent_rpcs=max_concurrent_rpcs,
         interceptors=list(interceptors) or None,
     )
-    services = method_handlers(core)
+    services = method_handlers(core, spans=spans)
     for service, handlers in services.items():
         server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, handlers),))
         server.add_registered_method_handlers(service, handlers)

@@ -1,7 +1,7 @@
 """Traces, metrics and logs of the gateway: all OpenTelemetry and Prometheus wiring lives here.
 
-* :mod:`.tracing`: the tracer provider from ``OTEL_*`` variables, the contrib gRPC and
-  FastAPI server instrumentations;
+* :mod:`.tracing`: the tracer provider from ``OTEL_*`` variables and the server spans of
+  both front ends (:mod:`.grpc_spans`, :mod:`.rest_spans`);
 * :mod:`.metrics`: the Prometheus metrics of one process;
 * :mod:`.calls`: per-call metrics, log line and SMC attempt spans around the core;
 * :mod:`.logs`: JSON log lines.
@@ -21,7 +21,7 @@ from gateway.observability.calls import CallObserver, CallRecord, ObservedCore, 
 from gateway.observability.logs import JsonFormatter, configure_logging
 from gateway.observability.metrics import CONTENT_TYPE, GatewayMetrics
 from gateway.observability.tracing import (
-    grpc_server_interceptors,
+    grpc_server_spans,
     instrument_rest_app,
     tracer_provider_from_env,
 )
@@ -39,7 +39,7 @@ __all__ = [
     "ObservedCore",
     "configure_logging",
     "current_call",
-    "grpc_server_interceptors",
+    "grpc_server_spans",
     "instrument_rest_app",
 ]
 

@@ -91,8 +91,8 @@ class CallObserver:
 
     def __call__(self, attempt: Attempt) -> None:
         code = _attempt_code(attempt)
-        self.metrics.upstream_attempts.labels(attempt.action, code).inc()
-        self.metrics.upstream_latency.labels(attempt.action).observe(attempt.seconds)
+        self.metrics.upstream_attempts_of(attempt.action, code).inc()
+        self.metrics.upstream_latency_of(attempt.action).observe(attempt.seconds)
         if attempt.retry_delay is not None:
             self.metrics.retries.labels(attempt.action).inc()
         record = current_call.get()
@@ -100,7 +100,7 @@ class CallObserver:
             record.attempts += 1
             record.smc_action = attempt.action
             record.smc_request_id = attempt.request_id or record.smc_request_id
-        if self._tracer is not None:
+        if self._tracer is not None and _may_record_child():
             self._span(attempt, record)
 
     def _span(self, attempt: Attempt, record: CallRecord | None) -> None:
@@ -159,6 +159,16 @@ class CallObserver:
         trace.get_current_span().add_event("store_error", {"component": component})
 
 
+def _may_record_child() -> bool:
+    """False inside an unsampled call: its children would not be recorded either.
+
+    Every standard sampler agrees (parent-based ones follow the parent; a trace-id ratio
+    gives the same answer for the same trace), so the attempt span is not even started.
+    """
+    current = trace.get_current_span()
+    return current.is_recording() or not current.get_span_context().is_valid
+
+
 def _safe_text(error: SmcError) -> str:
     # SMC's messages name parameters and ids, never the caller's secret (it only sees the
     # signature); still, keep the span description short.
@@ -175,7 +185,7 @@ class ObservedCore:
     async def call(self, name: str, ctx: CallContext, request: Message) -> Message:
         record = CallRecord(ctx)
         token = current_call.set(record)
-        in_flight = self._metrics.in_flight.labels(ctx.frontend)
+        in_flight = self._metrics.in_flight_of(ctx.frontend)
         in_flight.inc()
         started = time.perf_counter()
         code, http_status = "OK", 200
@@ -202,8 +212,8 @@ class ObservedCore:
     def _finish(self, record: CallRecord, code: str, http_status: int, seconds: float) -> None:
         ctx = record.ctx
         tenant = ctx.tenant_id or ""
-        self._metrics.requests.labels(ctx.frontend, ctx.method, code, tenant).inc()
-        self._metrics.latency.labels(ctx.frontend, ctx.method).observe(seconds)
+        self._metrics.requests_of(ctx.frontend, ctx.method, code, tenant).inc()
+        self._metrics.latency_of(ctx.frontend, ctx.method).observe(seconds)
         if not access_log.isEnabledFor(logging.INFO):
             return
         fields: dict[str, object] = {

@@ -16,9 +16,12 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from opentelemetry import trace
 
 __all__ = ["JsonFormatter", "configure_logging"]
+
+_JSON = msgspec.json.Encoder()
 
 
 class JsonFormatter(logging.Formatter):
@@ -43,7 +46,10 @@ class JsonFormatter(logging.Formatter):
             line.update(fields)
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, separators=(",", ":"), default=str)
+        try:
+            return _JSON.encode(line).decode()
+        except (TypeError, msgspec.EncodeError):  # a field msgspec does not know: as text
+            return json.dumps(line, separators=(",", ":"), default=str)
 
 
 def configure_logging(level: str) -> None:
@@ -51,6 +57,11 @@ def configure_logging(level: str) -> None:
 
     stdout stays for the ``serve`` banner, which people and tests read as plain text.
     """
+    # No caller lookup (file, line, function: never logged here) and no thread names: both
+    # cost on every record (the logging module's documented optimisation).
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

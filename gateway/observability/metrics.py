@@ -10,6 +10,7 @@ job, source server or key.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Generic, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, Metric
@@ -43,6 +44,27 @@ class _Reloads(Collector):
         family.add_metric(["ok"], ok)
         family.add_metric(["failed"], failed)
         yield family
+
+
+M = TypeVar("M", Counter, Gauge, Histogram)
+
+
+class Children(Generic[M]):
+    """``metric.labels(*values)``, remembered: prometheus_client checks the values and
+    takes a lock on every ``labels`` call, several times per gateway call otherwise.
+
+    Label values here are bounded (front ends, methods, codes, tenants, Actions).
+    """
+
+    def __init__(self, metric: M) -> None:
+        self._metric: M = metric
+        self._children: dict[tuple[str, ...], M] = {}
+
+    def __call__(self, *values: str) -> M:
+        child = self._children.get(values)
+        if child is None:
+            child = self._children[values] = self._metric.labels(*values)
+        return child
 
 
 class GatewayMetrics:
@@ -110,6 +132,12 @@ class GatewayMetrics:
             ["component"],
             registry=r,
         )
+        # The per-call metrics, through remembered children.
+        self.requests_of = Children(self.requests)
+        self.latency_of = Children(self.latency)
+        self.in_flight_of = Children(self.in_flight)
+        self.upstream_attempts_of = Children(self.upstream_attempts)
+        self.upstream_latency_of = Children(self.upstream_latency)
         self._reload_counts: ReloadCounts | None = None
         r.register(_Reloads(lambda: self._reload_counts))
 

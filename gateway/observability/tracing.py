@@ -20,9 +20,10 @@ the global one: FastAPI ≥ 0.16x ships a built-in telemetry layer that switches
 when a global SDK provider exists (the app also disables it explicitly), and tests run
 several gateways in one interpreter.
 
-Spans per call: the server span (the contrib gRPC interceptor's, or the REST facade's own
-:class:`~gateway.observability.rest_spans.RestServerSpans`) and one client span per SMC
-attempt.
+Spans per call: the server span (the gateway's own, for both front ends:
+:class:`~gateway.observability.grpc_spans.GrpcServerSpans` and
+:class:`~gateway.observability.rest_spans.RestServerSpans`; both ask the sampler before any
+other work) and one client span per SMC attempt.
 Rate-limit and idempotency decisions and retries are span events, not spans.
 """
 
@@ -37,7 +38,6 @@ from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
     OTLPSpanExporter as GrpcSpanExporter,
 )
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.instrumentation.grpc import aio_server_interceptor, filters
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider, sampling
 from opentelemetry.sdk.trace.export import (
@@ -47,13 +47,15 @@ from opentelemetry.sdk.trace.export import (
 )
 from opentelemetry.sdk.trace.sampling import Sampler
 
+from gateway.observability.grpc_spans import GrpcServerSpans
 from gateway.observability.rest_spans import RestServerSpans
+from gateway.rest.app import RestApp
 
 __all__ = [
     "DEFAULT_SAMPLER",
     "DEFAULT_SAMPLER_ARG",
     "exporter_names",
-    "grpc_server_interceptors",
+    "grpc_server_spans",
     "instrument_rest_app",
     "sampler_from_env",
     "tracer_provider_from_env",
@@ -154,19 +156,14 @@ def tracer_provider_from_env(env: Mapping[str, str]) -> TracerProvider | None:
     return provider
 
 
-def grpc_server_interceptors(provider: TracerProvider | None) -> list[Any]:
-    """The contrib gRPC aio server interceptor (health and reflection untraced), or none.
+def grpc_server_spans(provider: TracerProvider | None) -> GrpcServerSpans | None:
+    """Server spans for the API's gRPC methods (:class:`GrpcServerSpans`); none untraced.
 
-    It must be given to ``grpc.aio.server(interceptors=...)`` when the server is created:
-    grpcio reads interceptors only then.
+    Health checks and reflection are not API methods and are never traced.
     """
     if provider is None:
-        return []
-    untraced = filters.any_of(filters.health_check(), filters.service_prefix("grpc.reflection"))
-    interceptor = aio_server_interceptor(  # type: ignore[no-untyped-call]
-        tracer_provider=provider, filter_=filters.negate(untraced)
-    )
-    return [interceptor]
+        return None
+    return GrpcServerSpans(provider.get_tracer("gateway.grpc"))
 
 
 def instrument_rest_app(app: FastAPI, provider: TracerProvider | None) -> None:
@@ -177,8 +174,11 @@ def instrument_rest_app(app: FastAPI, provider: TracerProvider | None) -> None:
     """
     if provider is None:
         return
+    tracer = provider.get_tracer("gateway.rest")
+    if isinstance(app, RestApp):  # the API's calls bypass the framework's middleware
+        app.wrap_api(lambda inner: RestServerSpans(inner, tracer, _UNTRACED_PATHS))
     app.add_middleware(
         RestServerSpans,
-        tracer=provider.get_tracer("gateway.rest"),
+        tracer=tracer,
         untraced=_UNTRACED_PATHS,
     )

@@ -16,6 +16,7 @@ is its closest honest description (the long-run rate q/w, all of q available at 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from gateway.ratelimit.model import Budget, Verdict
 
@@ -33,15 +34,19 @@ def policy_window_seconds(budget: Budget) -> int:
     return max(1, math.ceil(round(budget.burst / budget.rate, 6)))
 
 
+@lru_cache(maxsize=4096)
+def _policy_item(budget: Budget) -> str:
+    # A tenant's budgets are equal on every call: each is formatted once.
+    return f"{_sf_string(budget.name)};q={budget.burst};w={policy_window_seconds(budget)}"
+
+
 def rate_limit_headers(verdict: Verdict) -> dict[str, str]:
     """``RateLimit-Policy`` and ``RateLimit`` for ``verdict``; empty when it has no decisions."""
     limiting = verdict.limiting
     decision = verdict.limiting_decision
     if not verdict.budgets or limiting is None or decision is None:
         return {}
-    policy = ", ".join(
-        f"{_sf_string(b.name)};q={b.burst};w={policy_window_seconds(b)}" for b in verdict.budgets
-    )
+    policy = ", ".join(_policy_item(b) for b in verdict.budgets)
     reset = max(0, math.ceil(decision.reset_after))
     return {
         "RateLimit-Policy": policy,

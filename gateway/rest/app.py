@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.core.methods import METHODS
 from gateway.rest.cors import CorsMiddleware
@@ -17,7 +19,13 @@ from gateway.rest.errors import (
     validation_exception_handler,
 )
 from gateway.rest.openapi import build_openapi
-from gateway.rest.routes import GatewayCore, RouteOptions, build_routes
+from gateway.rest.routes import (
+    ApiRoutes,
+    GatewayCore,
+    RouteOptions,
+    api_endpoint,
+    build_routes,
+)
 
 __all__ = ["GatewayCore", "RestApp", "build_rest_app"]
 
@@ -34,9 +42,36 @@ class RestApp(FastAPI):
 
     def __init__(self, *, document: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._api = ApiRoutes(())
+        self._api_app: ASGIApp = api_endpoint
         self._document = document
         self._merged: dict[str, Any] = document
         self._merged_from: dict[str, Any] | None = None
+
+    def serve_api(self, routes: Sequence[Route], cors: CorsMiddleware) -> None:
+        """Answer ``routes`` through ``cors`` straight from :meth:`__call__`.
+
+        The API's calls skip the framework's layers (error middlewares, exit stack, router,
+        endpoint wrapper): on this gateway they cost about as much as the core's own
+        pipeline.  Everything else (docs, health, wrong verbs, unknown paths) goes through
+        the framework as before.
+        """
+        self._api = ApiRoutes(routes)
+        self._api_app = cors
+
+    def wrap_api(self, middleware: Callable[[ASGIApp], ASGIApp]) -> None:
+        """Put ``middleware`` around the API's calls (as ``add_middleware`` does for the rest)."""
+        self._api_app = middleware(self._api_app)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            found = self._api.match(scope["method"], scope["path"])
+            if found is not None:
+                scope["app"] = self
+                scope["endpoint"], scope["path_params"] = found
+                await self._api_app(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
     def openapi(self) -> dict[str, Any]:
         """The proto-generated document plus FastAPI's own for any routes added by others."""
@@ -82,15 +117,20 @@ def build_rest_app(
         version=VERSION,
         redirect_slashes=False,
         # FastAPI's native OpenTelemetry layer turns itself on whenever a global SDK
-        # provider exists; tracing is the contrib instrumentation's job here (one HTTP
-        # instrumentation, see gateway.observability.tracing), so it stays off.
+        # provider exists; the gateway's own server span does that job here (one HTTP
+        # instrumentation, see gateway.observability.rest_spans), so it stays off.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    app.router.routes.extend(build_routes(METHODS, core, options))
+    routes = build_routes(METHODS, core, options)
+    app.router.routes.extend(routes)
     # FastAPI's own handlers answer {"detail": ...}; every error here is AIP-193.
     app.add_exception_handler(HTTPException, http_exception_handler)
     app.add_exception_handler(RequestValidationError, validation_exception_handler)
     app.add_exception_handler(Exception, unexpected_exception_handler)
     methods = sorted({m.http_method for m in METHODS})
     app.add_middleware(CorsMiddleware, allow_origins=cors_allow_origins, allow_methods=methods)
+    app.serve_api(
+        routes,
+        CorsMiddleware(api_endpoint, allow_origins=cors_allow_origins, allow_methods=methods),
+    )
     return app

@@ -75,11 +75,16 @@ class CorsMiddleware:
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
-                response_headers = MutableHeaders(scope=message)
-                response_headers.add_vary_header("Origin")
-                if allowed and origin is not None:
-                    response_headers["Access-Control-Allow-Origin"] = origin
-                    response_headers["Access-Control-Expose-Headers"] = self._expose
+                raw = message.get("headers", [])
+                if not allowed and all(name.lower() != b"vary" for name, _ in raw):
+                    # The common case (no browser origin): one raw header, no parsing.
+                    message["headers"] = [*raw, (b"vary", b"Origin")]
+                else:
+                    response_headers = MutableHeaders(scope=message)
+                    response_headers.add_vary_header("Origin")
+                    if allowed and origin is not None:
+                        response_headers["Access-Control-Allow-Origin"] = origin
+                        response_headers["Access-Control-Expose-Headers"] = self._expose
             await send(message)
 
         await self._app(scope, receive, send_with_cors)

@@ -85,7 +85,11 @@ def header_name(key: str) -> str:
 
 def _safe_header_value(value: str) -> bool:
     """A value that cannot split or break the response head (CR, LF, NUL, non-Latin-1)."""
-    return value.isprintable() and all(ord(ch) < 256 for ch in value)
+    if not value.isprintable():
+        return False
+    if value.isascii():  # nearly always: no per-character look
+        return True
+    return all(ord(ch) < 256 for ch in value)
 
 
 def metadata_headers(metadata: Mapping[str, str]) -> dict[str, str]:

@@ -19,6 +19,7 @@ from opentelemetry import trace
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from gateway.core.context import CallContext
 from gateway.core.errors import GatewayError
@@ -29,10 +30,18 @@ from gateway.rest.errors import (
     error_json,
     error_response,
     metadata_headers,
+    unexpected_exception_handler,
 )
 from gateway.rest.jsonmap import MessageDecoder, message_to_dict, message_to_json
 
-__all__ = ["GatewayCore", "build_routes", "path_params", "sorted_methods"]
+__all__ = [
+    "ApiRoutes",
+    "GatewayCore",
+    "api_endpoint",
+    "build_routes",
+    "path_params",
+    "sorted_methods",
+]
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -248,3 +257,48 @@ def build_routes(
         Route(path, _dispatcher(path, handlers), methods=list(handlers), include_in_schema=False)
         for path, handlers in by_path.items()
     ]
+
+
+class ApiRoutes:
+    """The API's routes matched in one pass, for :func:`api_endpoint`.
+
+    The same compiled path patterns as the framework's router, tried in the same order;
+    only an exact (verb, path) match is taken.  Anything else (HEAD, a wrong verb, an
+    unknown path) is left to the framework, which answers it as before (405 with
+    ``Allow``, 404).
+    """
+
+    def __init__(self, routes: Iterable[Route]) -> None:
+        self._table = [
+            (route.path_regex, route.param_convertors, route.methods or set(), route.endpoint)
+            for route in routes
+        ]
+
+    def match(self, method: str, path: str) -> tuple[Handler, dict[str, object]] | None:
+        """The endpoint and path parameters for ``method`` on ``path``, if the API has it."""
+        if method == "HEAD":
+            return None
+        for regex, convertors, methods, endpoint in self._table:
+            found = regex.match(path)
+            if found is not None:
+                if method not in methods:
+                    return None
+                params = {k: convertors[k].convert(v) for k, v in found.groupdict().items()}
+                return endpoint, params
+        return None
+
+
+async def api_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+    """ASGI app of one API call matched by :class:`ApiRoutes` (``scope["endpoint"]``).
+
+    Does what the framework's layers did for these routes and nothing more: the handler's
+    response, or for an unexpected exception the AIP-193 INTERNAL answer, after which the
+    exception is raised for the server to log (as the framework's error middleware does).
+    """
+    request = Request(scope, receive, send)
+    try:
+        response = await scope["endpoint"](request)
+    except Exception as exc:
+        await (await unexpected_exception_handler(request, exc))(scope, receive, send)
+        raise
+    await response(scope, receive, send)

@@ -43,14 +43,16 @@ def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     root = tmp_path_factory.mktemp("workers")
     write_tenants(root)
     emulator, url = start_emulator([f"{AK[0]}:{AK[1]}"])
-    gateway = start_gateway(
-        tenants_file=root / "tenants.yaml", smc_endpoint=url, extra=("--workers", "2")
-    )
     try:
-        gateway.process.wait_for(r"workers: 2 processes share these ports")
-        yield gateway
+        gateway = start_gateway(
+            tenants_file=root / "tenants.yaml", smc_endpoint=url, extra=("--workers", "2")
+        )
+        try:
+            gateway.process.wait_for(r"workers: 2 processes share these ports")
+            yield gateway
+        finally:
+            assert gateway.process.stop() == 0
     finally:
-        assert gateway.process.stop() == 0
         emulator.stop()
 
 

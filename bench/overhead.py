@@ -1,0 +1,227 @@
+"""The gateway's own cost per REST call, in process, without sockets or the emulator's CPU.
+
+    .venv/bin/python bench/overhead.py [--calls 2000] [--repeat 7] [--profile]
+
+Both apps are driven through ASGI directly (the part uvicorn and the network add is the same
+for both, and on a 2-core machine shared with the emulator and the load generator it is
+what makes the end-to-end figures noisy).  SMC's answers are the emulator's real bodies,
+recorded once at start and then served by a transport that returns them at once:
+
+* **bare**: ``passthrough.rest_app`` (FastAPI route: sign, send, return SMC's bytes);
+* **gateway**: the REST app ``serve`` builds, production configuration: authentication,
+  validation, rate limits (far from binding), the core, the metrics and a JSON log line per
+  call (to /dev/null), tracing at the default sampler (parent-based 10 %) with a batch
+  processor whose exporter drops the spans.
+
+It prints µs per call (min and median of ``--repeat`` interleaved rounds) and the
+difference: the CPU the gateway adds to each call.  ``--profile`` writes a cProfile table of
+the gateway's GetReplicationJob to ``bench/profiles/overhead-get-job.txt``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import json
+import logging
+import pstats
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from passthrough import Upstream, rest_app
+
+from gateway.core.gateway import Gateway, RateDefaults
+from gateway.core.tenants import Rate, Tenant, TenantDirectory, api_key_digest
+from gateway.emulator import Account, Emulator, EmulatorConfig
+from gateway.observability import Observability, ObservedCore, configure_logging
+from gateway.observability.metrics import GatewayMetrics
+from gateway.observability.tracing import instrument_rest_app
+from gateway.rest.app import build_rest_app
+from gateway.smc.client import SmcClient
+from gateway.smc.credentials import Credentials
+from gateway.smc.transport import HttpResponse
+
+AK, SECRET, API_KEY = "LTAIoverheadbench001", "overhead-secret", "overhead-key"
+PROFILES = Path(__file__).resolve().parent / "profiles"
+App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+
+
+class CannedTransport:
+    """Answers each Action with the body the emulator gave for it."""
+
+    def __init__(self, bodies: dict[str, bytes]) -> None:
+        self.bodies = bodies
+
+    async def post_form(self, url: str, body: str, timeout: float) -> HttpResponse:
+        action = body.split("Action=", 1)[1].split("&", 1)[0]
+        return HttpResponse(200, "application/json", self.bodies[action])
+
+    async def close(self) -> None:
+        return None
+
+
+class DropSpans(SpanExporter):
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return SpanExportResult.SUCCESS
+
+
+async def record_bodies() -> tuple[dict[str, bytes], str]:
+    """The emulator's answers to DescribeSourceServers(10) and DescribeReplicationJobs."""
+    seed = {
+        "accounts": {
+            "*": {
+                "sources": [
+                    {"Name": f"bench-{i:03d}", "DataDisks": [{"Index": 1, "Size": 100}]}
+                    for i in range(12)
+                ]
+            }
+        }
+    }
+    seed_file = Path(tempfile.mkdtemp()) / "seed.json"
+    seed_file.write_text(json.dumps(seed))
+    emulator = Emulator(EmulatorConfig(port=0, accounts=[Account(AK, SECRET)], seed_file=seed_file))
+    await emulator.start()
+    creds = Credentials(AK, SECRET)
+    async with SmcClient(emulator.url) as client:
+        page = {"PageSize": "10", "PageNumber": "1"}
+        sources = await client.call_raw("DescribeSourceServers", page, creds)
+        source_id = sources["SourceServers"]["SourceServer"][0]["SourceId"]
+        created = await client.call_raw(
+            "CreateReplicationJob",
+            {"RegionId": "cn-hangzhou", "SourceId": source_id, "SystemDiskSize": "40"},
+            creds,
+        )
+        job_id = created["JobId"]
+        jobs = await client.call_raw("DescribeReplicationJobs", {"JobId.1": job_id}, creds)
+    await emulator.stop()
+    bodies = {
+        "DescribeSourceServers": json.dumps(sources).encode(),
+        "DescribeReplicationJobs": json.dumps(jobs).encode(),
+    }
+    return bodies, job_id
+
+
+def gateway_app(transport: CannedTransport) -> App:
+    provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(0.1)))
+    provider.add_span_processor(BatchSpanProcessor(DropSpans()))
+    obs = Observability(provider, GatewayMetrics())
+    tenant = Tenant(
+        id="bench",
+        api_key_sha256=frozenset({api_key_digest(API_KEY)}),
+        credentials=Credentials(AK, SECRET),
+        region_id="cn-hangzhou",
+    )
+    unlimited = Rate(1e9, 10**9)
+    core = Gateway(
+        client=SmcClient("http://smc.invalid", transport=transport, observers=(obs.observer,)),
+        tenants=TenantDirectory([tenant]),
+        rates=RateDefaults(read=unlimited, write=unlimited, upstream=unlimited),
+        events=obs.observer,
+    )
+    app = build_rest_app(ObservedCore(core, obs.metrics), default_timeout=30.0)
+    instrument_rest_app(app, provider)
+    app_call: App = app
+    return app_call
+
+
+def bare_app(transport: CannedTransport) -> App:
+    upstream = Upstream("http://smc.invalid", Credentials(AK, SECRET))
+    upstream.transport = transport  # type: ignore[assignment]
+    app: App = rest_app(upstream)
+    return app
+
+
+async def call(app: App, path: str, query: bytes = b"") -> int:
+    """One GET through ``app``; its status."""
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": [(b"host", b"bench"), (b"authorization", f"Bearer {API_KEY}".encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8080),
+    }
+    await app(scope, receive, send)
+    return status
+
+
+async def per_call_us(app: App, path: str, query: bytes, calls: int) -> float:
+    started = time.perf_counter()
+    for _ in range(calls):
+        await call(app, path, query)
+    return (time.perf_counter() - started) / calls * 1e6
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    bodies, job_id = await record_bodies()
+    configure_logging("INFO")
+    logging.getLogger().handlers[0].setStream(open("/dev/null", "w"))  # noqa: SIM115
+    transport = CannedTransport(bodies)
+    apps = {"bare": bare_app(transport), "gateway": gateway_app(transport)}
+    routes = {
+        "GetReplicationJob": (f"/v1/jobs/{job_id}", b""),
+        "ListSourceServers(10)": ("/v1/sources", b"pageSize=10"),
+    }
+    for app in apps.values():
+        for path, query in routes.values():
+            assert await call(app, path, query) == 200
+            await per_call_us(app, path, query, 200)  # warm-up
+    print(f"µs per call, {args.calls} calls × {args.repeat} interleaved rounds (min / median)")
+    for route, (path, query) in routes.items():
+        times: dict[str, list[float]] = {name: [] for name in apps}
+        for _ in range(args.repeat):
+            for name, app in apps.items():
+                times[name].append(await per_call_us(app, path, query, args.calls))
+        bare, gateway = min(times["bare"]), min(times["gateway"])
+        print(
+            f"{route:<24} bare {bare:7.1f} / {statistics.median(times['bare']):7.1f}   "
+            f"gateway {gateway:7.1f} / {statistics.median(times['gateway']):7.1f}   "
+            f"added {gateway - bare:7.1f} µs ({gateway / bare:.2f}×)"
+        )
+    if args.profile:
+        path, query = routes["GetReplicationJob"]
+        profile = cProfile.Profile()
+        profile.enable()
+        await per_call_us(apps["gateway"], path, query, args.calls)
+        profile.disable()
+        text = io.StringIO()
+        stats = pstats.Stats(profile, stream=text)
+        stats.sort_stats("tottime").print_stats(40)
+        stats.sort_stats("cumulative").print_stats(60)
+        PROFILES.mkdir(exist_ok=True)
+        (PROFILES / "overhead-get-job.txt").write_text(text.getvalue())
+        print(f"wrote {PROFILES / 'overhead-get-job.txt'}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
