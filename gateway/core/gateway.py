@@ -168,6 +168,7 @@ class Gateway:
         self.default_timeout = default_timeout
         self._now = now
         self.events = events
+        self._budget_cache: dict[tuple[str, str], tuple[Tenant, list[Budget]]] = {}
         self._handlers: Mapping[str, Handler] = {
             m.name: getattr(self, f"_{m.core_name}") for m in METHODS if not m.server_streaming
         }
@@ -239,6 +240,16 @@ class Gateway:
         )
 
     def _budgets(self, call: _Call) -> list[Budget]:
+        # The same for every call of a tenant and method: built once per tenant object
+        # (a reloaded tenants file brings new objects, so a changed budget is seen).
+        cached = self._budget_cache.get((call.tenant.id, call.name))
+        if cached is not None and cached[0] is call.tenant:
+            return cached[1]
+        budgets = self._new_budgets(call)
+        self._budget_cache[(call.tenant.id, call.name)] = (call.tenant, budgets)
+        return budgets
+
+    def _new_budgets(self, call: _Call) -> list[Budget]:
         tenant, name = call.tenant, call.name
         limits = tenant.rate_limits
         override = limits.methods.get(name)

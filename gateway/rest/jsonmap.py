@@ -508,20 +508,40 @@ def _value_code(field: FieldDescriptor, item: str, names: dict[str, object]) -> 
 
 
 def encoder_source(descriptor: Descriptor) -> tuple[str, dict[str, object]]:
-    """The generated encoder of ``descriptor``: its source and the names it uses."""
+    """The generated encoder of ``descriptor``: its source and the names it uses.
+
+    Runs of fields without presence become one dict display (one bytecode builds it);
+    fields with presence are added only when set; empty repeated fields skip the
+    comprehension.  Keys keep the descriptor's order, as json_format's do.
+    """
     names: dict[str, object] = {"_double": _double, "_base64": _base64}
-    lines = ["def encode(m):", "    out = {}"]
+    lines = ["def encode(m):", "    out = {"]
+    open_display = True
     for f in descriptor.fields:
         key = repr(f.json_name)
         if f.is_repeated:
             value = _value_code(f, "x", names)
-            listed = f"list(m.{f.name})" if value == "x" else f"[{value} for x in m.{f.name}]"
-            lines.append(f"    out[{key}] = {listed}")
+            items = f"m.{f.name}"
+            code = (
+                f"list({items})"
+                if value == "x"
+                else f"[{value} for x in {items}] if {items} else []"
+            )
         elif f.has_presence:
+            if open_display:
+                lines.append("    }")
+                open_display = False
             lines.append(f"    if m.HasField({f.name!r}):")
             lines.append(f"        out[{key}] = {_value_code(f, f'm.{f.name}', names)}")
+            continue
         else:
-            lines.append(f"    out[{key}] = {_value_code(f, f'm.{f.name}', names)}")
+            code = _value_code(f, f"m.{f.name}", names)
+        if open_display:
+            lines.append(f"        {key}: {code},")
+        else:
+            lines.append(f"    out[{key}] = {code}")
+    if open_display:
+        lines.append("    }")
     lines.append("    return out")
     return "\n".join(lines) + "\n", names
 

@@ -36,10 +36,17 @@ __all__ = [
 _UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
 
 
+# Unreserved plus ":": every Timestamp (one per request) is like that, and ":" is its only
+# character to escape, which a replace does ten times faster than quote().
+_UNRESERVED_OR_COLON = re.compile(r"[A-Za-z0-9_.~:-]*").fullmatch
+
+
 def percent_encode(text: str) -> str:
     """Encode ``text`` as Alibaba's percentEncode does (RFC 3986, UTF-8)."""
     if _UNRESERVED(text):
         return text
+    if _UNRESERVED_OR_COLON(text):
+        return text.replace(":", "%3A")
     # quote() keeps exactly the RFC 3986 unreserved set when safe="".
     return quote(text, safe="")
 

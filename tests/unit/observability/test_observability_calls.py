@@ -11,6 +11,7 @@ from google.protobuf.message import Message
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 from opentelemetry.trace import SpanKind
 
 from gateway._proto.smcgateway.v1 import source_server_service_pb2 as sources
@@ -134,3 +135,28 @@ def test_reload_counts_are_read_at_scrape_time() -> None:
     text = metrics.render().decode()
     assert 'smc_gateway_config_reloads_total{result="ok"} 2.0' in text
     assert 'smc_gateway_config_reloads_total{result="failed"} 1.0' in text
+
+
+async def test_no_attempt_span_inside_an_unsampled_call_but_metrics_still_count(
+    spans: InMemorySpanExporter,
+) -> None:
+    provider = TracerProvider(sampler=ParentBased(ALWAYS_OFF))
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    obs = Observability(provider, GatewayMetrics())
+    core = ObservedCore(_Core(obs), obs.metrics)
+    with provider.get_tracer("test").start_as_current_span("srv") as server:
+        assert not server.is_recording()
+        await core.call("ListSourceServers", CallContext("grpc", "ListSourceServers"), Message())
+    assert spans.get_finished_spans() == ()
+    attempts = {"action": "DescribeSourceServers", "code": "OK"}
+    registry = obs.metrics.registry
+    assert registry.get_sample_value("smc_gateway_upstream_attempts_total", attempts) == 1
+
+
+async def test_an_attempt_without_any_call_span_is_sampled_as_a_root(
+    spans: InMemorySpanExporter,
+) -> None:
+    obs = _observability(spans)  # always-on sampler
+    core = ObservedCore(_Core(obs), obs.metrics)
+    await core.call("ListSourceServers", CallContext("grpc", "ListSourceServers"), Message())
+    assert [s.name for s in spans.get_finished_spans()] == ["SMC DescribeSourceServers"] * 2

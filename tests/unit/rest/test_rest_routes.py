@@ -346,3 +346,19 @@ async def test_routes_added_later_and_health_style_routes_work(
         document = (await c.get("/openapi.json")).json()
     assert "/healthz" in document["paths"]
     assert "/v1/jobs" in document["paths"]
+
+
+async def test_head_goes_through_the_framework_and_reaches_the_same_handler(
+    client: httpx.AsyncClient, core: FakeCore
+) -> None:
+    response = await client.head("/v1/jobs/j-3", headers={"Authorization": "Bearer k1"})
+    assert response.status_code == 200
+    assert core.last.name == "GetReplicationJob"
+    assert core.last.request == jobs_pb2.GetReplicationJobRequest(job_id="j-3")
+
+
+async def test_percent_encoded_path_parameters_are_decoded_like_the_framework_does(
+    client: httpx.AsyncClient, core: FakeCore
+) -> None:
+    await client.get("/v1/jobs/j%2D7")
+    assert core.last.request == jobs_pb2.GetReplicationJobRequest(job_id="j-7")
