@@ -60,6 +60,33 @@ def _int(value: object) -> int:
     raise _UnusualShapeError
 
 
+def _text_at(data: _Wire, key: str) -> str:
+    value = data.get(key)
+    if type(value) is str:
+        return value
+    if value is None:
+        return ""
+    raise _UnusualShapeError
+
+
+def _int_at(data: _Wire, key: str) -> int:
+    value = data.get(key)
+    if type(value) is int:
+        return value
+    if value is None:
+        return 0
+    raise _UnusualShapeError
+
+
+def _bool_at(data: _Wire, key: str) -> bool:
+    value = data.get(key)
+    if value is True or value is False:
+        return value
+    if value is None:
+        return False
+    raise _UnusualShapeError
+
+
 def _float(value: object) -> float:
     if type(value) is float and math.isfinite(value):
         return value
@@ -99,8 +126,11 @@ def _objects(data: _Wire, outer: str, inner: str) -> list[_Wire]:
     items = wrapper.get(inner)
     if items is None:
         return []
-    if type(items) is not list or any(type(item) is not dict for item in items):
+    if type(items) is not list:
         raise _UnusualShapeError
+    for item in items:
+        if type(item) is not dict:
+            raise _UnusualShapeError
     return items
 
 
@@ -115,7 +145,7 @@ def _object(data: _Wire, key: str) -> _Wire | None:
 
 def _tags(data: _Wire) -> list[dict[str, str]]:
     return [
-        {"key": _text(t.get("Key")), "value": _text(t.get("Value"))}
+        {"key": _text_at(t, "Key"), "value": _text_at(t, "Value")}
         for t in _objects(data, "Tags", "Tag")
     ]
 
@@ -148,24 +178,24 @@ def _disks(data: _Wire, disk: Callable[[_Wire], dict[str, Any]], fields: dict[st
 
 def _source_part(p: _Wire) -> dict[str, Any]:
     return {
-        "device": _text(p.get("Device")),
-        "path": _text(p.get("Path")),
-        "size_bytes": _int(p.get("SizeBytes")),
-        "can_block": _bool(p.get("CanBlock")),
-        "need": _bool(p.get("Need")),
+        "device": _text_at(p, "Device"),
+        "path": _text_at(p, "Path"),
+        "size_bytes": _int_at(p, "SizeBytes"),
+        "can_block": _bool_at(p, "CanBlock"),
+        "need": _bool_at(p, "Need"),
     }
 
 
 def _source_disk(d: _Wire) -> dict[str, Any]:
     return {
-        "offset": _int(d.get("Offset")),
-        "size": _int(d.get("Size")),
+        "offset": _int_at(d, "Offset"),
+        "size": _int_at(d, "Size"),
         "parts": [
             {
-                "path": _text(p.get("Path")),
-                "size_bytes": _int(p.get("SizeBytes")),
-                "can_block": _bool(p.get("CanBlock")),
-                "type": _text(p.get("Type")),
+                "path": _text_at(p, "Path"),
+                "size_bytes": _int_at(p, "SizeBytes"),
+                "can_block": _bool_at(p, "CanBlock"),
+                "type": _text_at(p, "Type"),
             }
             for p in _objects(d, "Parts", "Part")
         ],
@@ -173,29 +203,29 @@ def _source_disk(d: _Wire) -> dict[str, Any]:
 
 
 def _source(s: _Wire) -> pb.SourceServer:
-    source_id = _text(s.get("SourceId"))
+    source_id = _text_at(s, "SourceId")
     if not source_id:
         raise _UnusualShapeError  # required: the reference names it in its error
-    state = _text(s.get("State"))
+    state = _text_at(s, "State")
     fields: dict[str, Any] = {
         "source_id": source_id,
-        "name": _text(s.get("Name")),
-        "description": _text(s.get("Description")),
+        "name": _text_at(s, "Name"),
+        "description": _text_at(s, "Description"),
         "state": _enum(_SOURCE_STATE, state),
         "state_raw": state,
-        "agent_version": _text(s.get("AgentVersion")),
-        "architecture": _text(s.get("Architecture")),
-        "platform": _text(s.get("Platform")),
-        "kernel_level": _int(s.get("KernelLevel")),
-        "heartbeat_rate": _int(s.get("HeartbeatRate")),
-        "job_id": _text(s.get("JobId")),
-        "replication_driver": _text(s.get("ReplicationDriver")),
-        "system_disk_size": _int(s.get("SystemDiskSize")),
+        "agent_version": _text_at(s, "AgentVersion"),
+        "architecture": _text_at(s, "Architecture"),
+        "platform": _text_at(s, "Platform"),
+        "kernel_level": _int_at(s, "KernelLevel"),
+        "heartbeat_rate": _int_at(s, "HeartbeatRate"),
+        "job_id": _text_at(s, "JobId"),
+        "replication_driver": _text_at(s, "ReplicationDriver"),
+        "system_disk_size": _int_at(s, "SystemDiskSize"),
         "data_disks": [
             {
-                "index": _int(d.get("Index")),
-                "path": _text(d.get("Path")),
-                "size": _int(d.get("Size")),
+                "index": _int_at(d, "Index"),
+                "path": _text_at(d, "Path"),
+                "size": _int_at(d, "Size"),
                 "parts": [_source_part(p) for p in _objects(d, "Parts", "Part")],
             }
             for d in _objects(s, "DataDisks", "DataDisk")
@@ -203,11 +233,11 @@ def _source(s: _Wire) -> pb.SourceServer:
         "system_disk_parts": [
             _source_part(p) for p in _objects(s, "SystemDiskParts", "SystemDiskPart")
         ],
-        "error_code": _text(s.get("ErrorCode")),
-        "status_info": _text(s.get("StatusInfo")),
-        "system_info": _text(s.get("SystemInfo")),
-        "resource_group_id": _text(s.get("ResourceGroupId")),
-        "workgroup_id": _text(s.get("WorkgroupId")),
+        "error_code": _text_at(s, "ErrorCode"),
+        "status_info": _text_at(s, "StatusInfo"),
+        "system_info": _text_at(s, "SystemInfo"),
+        "resource_group_id": _text_at(s, "ResourceGroupId"),
+        "workgroup_id": _text_at(s, "WorkgroupId"),
         "tags": _tags(s),
     }
     _put_time(fields, "creation_time", s.get("CreationTime"))
@@ -220,22 +250,22 @@ def _source(s: _Wire) -> pb.SourceServer:
 
 def _job_part(p: _Wire) -> dict[str, Any]:
     return {
-        "device": _text(p.get("Device")),
-        "size_bytes": _int(p.get("SizeBytes")),
-        "block": _bool(p.get("Block")),
+        "device": _text_at(p, "Device"),
+        "size_bytes": _int_at(p, "SizeBytes"),
+        "block": _bool_at(p, "Block"),
     }
 
 
 def _job_disk(d: _Wire) -> dict[str, Any]:
     return {
-        "disk_id": _text(d.get("DiskId")),
-        "size": _int(d.get("Size")),
-        "lvm": _bool(d.get("LVM")),
+        "disk_id": _text_at(d, "DiskId"),
+        "size": _int_at(d, "Size"),
+        "lvm": _bool_at(d, "LVM"),
         "parts": [
             {
-                "path": _text(p.get("Path")),
-                "size_bytes": _int(p.get("SizeBytes")),
-                "block": _bool(p.get("Block")),
+                "path": _text_at(p, "Path"),
+                "size_bytes": _int_at(p, "SizeBytes"),
+                "block": _bool_at(p, "Block"),
             }
             for p in _objects(d, "Parts", "Part")
         ],
@@ -243,42 +273,42 @@ def _job_disk(d: _Wire) -> dict[str, Any]:
 
 
 def _job_run(r: _Wire) -> dict[str, Any]:
-    run: dict[str, Any] = {"image_id": _text(r.get("ImageId")), "type": _text(r.get("Type"))}
+    run: dict[str, Any] = {"image_id": _text_at(r, "ImageId"), "type": _text_at(r, "Type")}
     _put_time(run, "start_time", r.get("StartTime"))
     _put_time(run, "end_time", r.get("EndTime"))
     return run
 
 
 def _job(j: _Wire) -> pb.ReplicationJob:
-    job_id = _text(j.get("JobId"))
+    job_id = _text_at(j, "JobId")
     if not job_id:
         raise _UnusualShapeError  # required: the reference names it in its error
-    status = _text(j.get("Status"))
-    business = _text(j.get("BusinessStatus"))
-    target = _text(j.get("TargetType"))
-    net_mode = _int(j.get("NetMode"))
+    status = _text_at(j, "Status")
+    business = _text_at(j, "BusinessStatus")
+    target = _text_at(j, "TargetType")
+    net_mode = _int_at(j, "NetMode")
     fields: dict[str, Any] = {
         "job_id": job_id,
-        "name": _text(j.get("Name")),
-        "description": _text(j.get("Description")),
-        "source_id": _text(j.get("SourceId")),
-        "region_id": _text(j.get("RegionId")),
+        "name": _text_at(j, "Name"),
+        "description": _text_at(j, "Description"),
+        "source_id": _text_at(j, "SourceId"),
+        "region_id": _text_at(j, "RegionId"),
         "status": _enum(_JOB_STATUS, status),
         "status_raw": status,
         "business_status": _enum(_BUSINESS_STATUS, business),
         "business_status_raw": business,
         "progress": _float(j.get("Progress")),
-        "error_code": _text(j.get("ErrorCode")),
-        "status_info": _text(j.get("StatusInfo")),
+        "error_code": _text_at(j, "ErrorCode"),
+        "status_info": _text_at(j, "StatusInfo"),
         "target_type": _enum(_TARGET_TYPE, target),
         "target_type_raw": target,
         "net_mode": _NET_MODE.get(net_mode, 0) if j.get("NetMode") is not None else 0,
         "net_mode_raw": net_mode,
-        "system_disk_size": _int(j.get("SystemDiskSize")),
+        "system_disk_size": _int_at(j, "SystemDiskSize"),
         "data_disks": [
             {
-                "index": _int(d.get("Index")),
-                "size": _int(d.get("Size")),
+                "index": _int_at(d, "Index"),
+                "size": _int_at(d, "Size"),
                 "parts": [_job_part(p) for p in _objects(d, "Parts", "Part")],
             }
             for d in _objects(j, "DataDisks", "DataDisk")
@@ -286,27 +316,27 @@ def _job(j: _Wire) -> pb.ReplicationJob:
         "system_disk_parts": [
             _job_part(p) for p in _objects(j, "SystemDiskParts", "SystemDiskPart")
         ],
-        "image_name": _text(j.get("ImageName")),
-        "image_id": _text(j.get("ImageId")),
-        "instance_id": _text(j.get("InstanceId")),
-        "transition_instance_id": _text(j.get("TransitionInstanceId")),
-        "vpc_id": _text(j.get("VpcId")),
-        "vswitch_id": _text(j.get("VSwitchId")),
-        "replication_parameters": _text(j.get("ReplicationParameters")),
-        "frequency": _int(j.get("Frequency")),
-        "max_number_of_image_to_keep": _int(j.get("MaxNumberOfImageToKeep")),
+        "image_name": _text_at(j, "ImageName"),
+        "image_id": _text_at(j, "ImageId"),
+        "instance_id": _text_at(j, "InstanceId"),
+        "transition_instance_id": _text_at(j, "TransitionInstanceId"),
+        "vpc_id": _text_at(j, "VpcId"),
+        "vswitch_id": _text_at(j, "VSwitchId"),
+        "replication_parameters": _text_at(j, "ReplicationParameters"),
+        "frequency": _int_at(j, "Frequency"),
+        "max_number_of_image_to_keep": _int_at(j, "MaxNumberOfImageToKeep"),
         "run_once": _bool(j.get("RunOnce"), default=True),
-        "instance_type": _text(j.get("InstanceType")),
-        "instance_ram_role": _text(j.get("InstanceRamRole")),
-        "launch_template_id": _text(j.get("LaunchTemplateId")),
-        "launch_template_version": _text(j.get("LaunchTemplateVersion")),
-        "license_type": _text(j.get("LicenseType")),
-        "job_type": _int(j.get("JobType")),
-        "container_namespace": _text(j.get("ContainerNamespace")),
-        "container_repository": _text(j.get("ContainerRepository")),
-        "container_tag": _text(j.get("ContainerTag")),
-        "resource_group_id": _text(j.get("ResourceGroupId")),
-        "workgroup_id": _text(j.get("WorkgroupId")),
+        "instance_type": _text_at(j, "InstanceType"),
+        "instance_ram_role": _text_at(j, "InstanceRamRole"),
+        "launch_template_id": _text_at(j, "LaunchTemplateId"),
+        "launch_template_version": _text_at(j, "LaunchTemplateVersion"),
+        "license_type": _text_at(j, "LicenseType"),
+        "job_type": _int_at(j, "JobType"),
+        "container_namespace": _text_at(j, "ContainerNamespace"),
+        "container_repository": _text_at(j, "ContainerRepository"),
+        "container_tag": _text_at(j, "ContainerTag"),
+        "resource_group_id": _text_at(j, "ResourceGroupId"),
+        "workgroup_id": _text_at(j, "WorkgroupId"),
         "tags": _tags(j),
         "replication_job_runs": [
             _job_run(r) for r in _objects(j, "ReplicationJobRuns", "ReplicationJobRun")
@@ -343,7 +373,7 @@ def _page_header(data: _Wire) -> int:
     """``TotalCount``, after checking the header fields the reference requires."""
     if type(data) is not dict:
         raise _UnusualShapeError
-    if not (_text(data.get("RequestId")) and type(data.get("PageNumber")) is int):
+    if not (_text_at(data, "RequestId") and type(data.get("PageNumber")) is int):
         raise _UnusualShapeError
     if type(data.get("PageSize")) is not int or type(data.get("TotalCount")) is not int:
         raise _UnusualShapeError
