@@ -21,7 +21,6 @@ from typing import Any
 
 import grpc
 import uvicorn
-import uvloop
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
@@ -138,7 +137,7 @@ def main() -> None:
     args = parser.parse_args()
     upstream = Upstream(args.endpoint, Credentials(args.ak, args.secret))
     if args.kind == "grpc":
-        uvloop.run(serve_grpc(upstream, args.port))  # the loop ``serve`` runs on
+        asyncio.run(serve_grpc(upstream, args.port))  # the loop ``serve`` runs on
         return
     print(f"passthrough rest on 127.0.0.1:{args.port}", flush=True)
     uvicorn.run(
@@ -149,6 +148,8 @@ def main() -> None:
         access_log=False,
         lifespan="off",
         server_header=False,
+        loop="asyncio",  # as ``serve`` runs by default (httptools parses HTTP in both)
+        http="httptools",
     )
 
 

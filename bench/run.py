@@ -201,6 +201,30 @@ def wrk(url: str, *, concurrency: int, seconds: float, script: Path | None = Non
 NODE_DIR = ROOT / "tests" / "e2e" / "node"
 
 
+def write_answer(base: str, source_id: str) -> str:
+    """What one write of the load answers (sent as the wrk script sends it): HTTP status and
+    the start of the body, so the report shows which path the writes took."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(  # noqa: S310  (loopback)
+        f"{base}/v1/jobs",
+        data=json.dumps({"sourceId": source_id, "systemDiskSize": 40}).encode(),
+        headers={
+            "Authorization": f"Bearer {API_KEY}",
+            "Content-Type": "application/json",
+            "Idempotency-Key": f"probe-{time.monotonic_ns()}",
+        },
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+            status, body = answer.status, answer.read()
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read()
+    return f"HTTP {status} {body[:160].decode(errors='replace')}"
+
+
 def ensure_node_modules() -> None:
     """The gRPC load generator uses the e2e client's pinned @grpc/grpc-js (npm ci once)."""
     if not (NODE_DIR / "node_modules" / "@grpc" / "grpc-js").is_dir():
@@ -244,7 +268,9 @@ local n = 0
 local prefix = tostring(math.random(1, 1000000000))
 request = function()
   n = n + 1
+  -- wrk.format uses only the headers it is given: start from the -H ones (Authorization).
   local headers = {}
+  for name, value in pairs(wrk.headers) do headers[name] = value end
   headers["Content-Type"] = "application/json"
   headers["Idempotency-Key"] = "bench-" .. prefix .. "-" .. n
   return wrk.format("POST", "/v1/jobs", headers, '{"sourceId": "SOURCE", "systemDiskSize": 40}')
@@ -567,6 +593,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                             ),
                         )
                     )
+                    report.setdefault("write_answers", {})["bare"] = write_answer(
+                        base, source_ids[1]
+                    )
         with started(
             Server(
                 [
@@ -690,6 +719,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                 ),
                             )
                         )
+                        report.setdefault("write_answers", {})[label] = write_answer(
+                            rest, source_ids[1]
+                        )
                 if label == "gateway, sampling 1.0":
                     time.sleep(6)  # let the batch processor flush
                     report["spans_at_1.0"] = _spans(sink) - spans_before
@@ -719,6 +751,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                     f"{rest}/v1/jobs", concurrency=c, seconds=s, script=write_lua
                                 ),
                             )
+                        )
+                        report.setdefault("write_answers", {})["gateway, Redis"] = write_answer(
+                            rest, source_ids[1]
                         )
             finally:
                 redis.stop()
@@ -970,6 +1005,13 @@ def write_report(report: dict[str, Any], path: Path) -> None:
         ],
         "",
     ]
+    if "write_answers" in report:
+        lines += [
+            "What one write of the load is answered (the same request, sent once after the runs):",
+            "",
+            *[f"- {server}: `{answer}`" for server, answer in report["write_answers"].items()],
+            "",
+        ]
     if "spans_at_1.0" in report:
         lines += [f"Spans exported at sampling 1.0 during its runs: {report['spans_at_1.0']}.", ""]
     if "long_run" in report:

@@ -45,7 +45,10 @@ def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     emulator, url = start_emulator([f"{AK[0]}:{AK[1]}"])
     try:
         gateway = start_gateway(
-            tenants_file=root / "tenants.yaml", smc_endpoint=url, extra=("--workers", "2")
+            tenants_file=root / "tenants.yaml",
+            smc_endpoint=url,
+            # The workers run on uvloop here: the other event loop gets its calls too.
+            extra=("--workers", "2", "--event-loop", "uvloop"),
         )
         try:
             gateway.process.wait_for(r"workers: 2 processes share these ports")
