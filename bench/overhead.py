@@ -15,7 +15,7 @@ recorded once at start and then served by a transport that returns them at once:
 
 It prints µs per call (min and median of ``--repeat`` interleaved rounds) and the
 difference: the CPU the gateway adds to each call.  ``--profile`` writes a cProfile table of
-the gateway's GetReplicationJob to ``bench/profiles/overhead-get-job.txt``.
+the gateway's GetReplicationJob and CreateReplicationJob to ``bench/profiles/overhead-*.txt``.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import pstats
 import statistics
 import tempfile
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -47,9 +48,10 @@ from gateway.observability import Observability, ObservedCore, configure_logging
 from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.tracing import instrument_rest_app
 from gateway.rest.app import build_rest_app
-from gateway.smc.client import SmcClient
+from gateway.smc.client import SmcClient, build_request_body, new_client_token
 from gateway.smc.credentials import Credentials
-from gateway.smc.transport import HttpResponse
+from gateway.smc.transport import AiohttpTransport, HttpResponse
+from gateway.smc.wire import TIMESTAMP_FORMAT
 
 AK, SECRET, API_KEY = "LTAIoverheadbench001", "overhead-secret", "overhead-key"
 PROFILES = Path(__file__).resolve().parent / "profiles"
@@ -59,12 +61,13 @@ App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 class CannedTransport:
     """Answers each Action with the body the emulator gave for it."""
 
-    def __init__(self, bodies: dict[str, bytes]) -> None:
-        self.bodies = bodies
+    def __init__(self, answers: dict[str, tuple[int, bytes]]) -> None:
+        self.answers = answers
 
     async def post_form(self, url: str, body: str, timeout: float) -> HttpResponse:
         action = body.split("Action=", 1)[1].split("&", 1)[0]
-        return HttpResponse(200, "application/json", self.bodies[action])
+        status, answer = self.answers[action]
+        return HttpResponse(status, "application/json", answer)
 
     async def close(self) -> None:
         return None
@@ -75,8 +78,9 @@ class DropSpans(SpanExporter):
         return SpanExportResult.SUCCESS
 
 
-async def record_bodies() -> tuple[dict[str, bytes], str]:
-    """The emulator's answers to DescribeSourceServers(10) and DescribeReplicationJobs."""
+async def record_bodies() -> tuple[dict[str, tuple[int, bytes]], str]:
+    """The emulator's answers to DescribeSourceServers(10), DescribeReplicationJobs and a
+    CreateReplicationJob it refuses (the source already has a job): status and body."""
     seed = {
         "accounts": {
             "*": {
@@ -103,12 +107,24 @@ async def record_bodies() -> tuple[dict[str, bytes], str]:
         )
         job_id = created["JobId"]
         jobs = await client.call_raw("DescribeReplicationJobs", {"JobId.1": job_id}, creds)
+        refused = await AiohttpTransport().post_form(
+            emulator.url + "/",
+            build_request_body(
+                "CreateReplicationJob",
+                {"RegionId": "cn-hangzhou", "SourceId": source_id, "SystemDiskSize": "40"},
+                creds,
+                new_client_token(),
+                time.strftime(TIMESTAMP_FORMAT, time.gmtime()),
+            ),
+            30.0,
+        )
     await emulator.stop()
-    bodies = {
-        "DescribeSourceServers": json.dumps(sources).encode(),
-        "DescribeReplicationJobs": json.dumps(jobs).encode(),
+    answers = {
+        "DescribeSourceServers": (200, json.dumps(sources).encode()),
+        "DescribeReplicationJobs": (200, json.dumps(jobs).encode()),
+        "CreateReplicationJob": (refused.status, refused.body),
     }
-    return bodies, job_id
+    return answers, job_id
 
 
 def gateway_app(transport: CannedTransport) -> App:
@@ -141,12 +157,12 @@ def bare_app(transport: CannedTransport) -> App:
     return app
 
 
-async def call(app: App, path: str, query: bytes = b"") -> int:
-    """One GET through ``app``; its status."""
+async def call(app: App, path: str, query: bytes = b"", body: bytes | None = None) -> int:
+    """One GET (or, with ``body``, a keyed POST) through ``app``; its status."""
     status = 0
 
     async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": body or b"", "more_body": False}
 
     async def send(message: dict[str, Any]) -> None:
         nonlocal status
@@ -157,13 +173,24 @@ async def call(app: App, path: str, query: bytes = b"") -> int:
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "GET",
+        "method": "GET" if body is None else "POST",
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
         "query_string": query,
         "root_path": "",
-        "headers": [(b"host", b"bench"), (b"authorization", f"Bearer {API_KEY}".encode())],
+        "headers": [
+            (b"host", b"bench"),
+            (b"authorization", f"Bearer {API_KEY}".encode()),
+            *(
+                []
+                if body is None
+                else [
+                    (b"content-type", b"application/json"),
+                    (b"idempotency-key", uuid.uuid4().hex.encode()),
+                ]
+            ),
+        ],
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8080),
     }
@@ -179,10 +206,12 @@ def log_to_nowhere() -> None:
     handler.setStream(open(os.devnull, "w"))  # noqa: SIM115
 
 
-async def per_call_us(app: App, path: str, query: bytes, calls: int) -> float:
+async def per_call_us(
+    app: App, path: str, query: bytes, calls: int, body: bytes | None = None
+) -> float:
     started = time.perf_counter()
     for _ in range(calls):
-        await call(app, path, query)
+        await call(app, path, query, body)
     return (time.perf_counter() - started) / calls * 1e6
 
 
@@ -196,20 +225,24 @@ async def main() -> None:
     log_to_nowhere()
     transport = CannedTransport(bodies)
     apps = {"bare": bare_app(transport), "gateway": gateway_app(transport)}
-    routes = {
-        "GetReplicationJob": (f"/v1/jobs/{job_id}", b""),
-        "ListSourceServers(10)": ("/v1/sources", b"pageSize=10"),
+    source_id = json.loads(bodies["DescribeSourceServers"][1])["SourceServers"]["SourceServer"]
+    write = json.dumps({"sourceId": source_id[0]["SourceId"], "systemDiskSize": 40}).encode()
+    # route: (path, query, body, expected status); the write is refused by SMC (400).
+    routes: dict[str, tuple[str, bytes, bytes | None, int]] = {
+        "GetReplicationJob": (f"/v1/jobs/{job_id}", b"", None, 200),
+        "ListSourceServers(10)": ("/v1/sources", b"pageSize=10", None, 200),
+        "CreateReplicationJob": ("/v1/jobs", b"", write, 400),
     }
     for app in apps.values():
-        for path, query in routes.values():
-            assert await call(app, path, query) == 200
-            await per_call_us(app, path, query, 200)  # warm-up
+        for path, query, body, expected in routes.values():
+            assert await call(app, path, query, body) == expected
+            await per_call_us(app, path, query, 200, body)  # warm-up
     print(f"µs per call, {args.calls} calls × {args.repeat} interleaved rounds (min / median)")
-    for route, (path, query) in routes.items():
+    for route, (path, query, body, _) in routes.items():
         times: dict[str, list[float]] = {name: [] for name in apps}
         for _ in range(args.repeat):
             for name, app in apps.items():
-                times[name].append(await per_call_us(app, path, query, args.calls))
+                times[name].append(await per_call_us(app, path, query, args.calls, body))
         bare, gateway = min(times["bare"]), min(times["gateway"])
         print(
             f"{route:<24} bare {bare:7.1f} / {statistics.median(times['bare']):7.1f}   "
@@ -217,18 +250,19 @@ async def main() -> None:
             f"added {gateway - bare:7.1f} µs ({gateway / bare:.2f}×)"
         )
     if args.profile:
-        path, query = routes["GetReplicationJob"]
-        profile = cProfile.Profile()
-        profile.enable()
-        await per_call_us(apps["gateway"], path, query, args.calls)
-        profile.disable()
-        text = io.StringIO()
-        stats = pstats.Stats(profile, stream=text)
-        stats.sort_stats("tottime").print_stats(40)
-        stats.sort_stats("cumulative").print_stats(60)
         PROFILES.mkdir(exist_ok=True)
-        (PROFILES / "overhead-get-job.txt").write_text(text.getvalue())
-        print(f"wrote {PROFILES / 'overhead-get-job.txt'}")
+        for route, name in (("GetReplicationJob", "get-job"), ("CreateReplicationJob", "create")):
+            path, query, body, _ = routes[route]
+            profile = cProfile.Profile()
+            profile.enable()
+            await per_call_us(apps["gateway"], path, query, args.calls, body)
+            profile.disable()
+            text = io.StringIO()
+            stats = pstats.Stats(profile, stream=text)
+            stats.sort_stats("tottime").print_stats(40)
+            stats.sort_stats("cumulative").print_stats(60)
+            (PROFILES / f"overhead-{name}.txt").write_text(text.getvalue())
+            print(f"wrote {PROFILES / f'overhead-{name}.txt'}")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -173,7 +174,10 @@ def wrk(url: str, *, concurrency: int, seconds: float, script: Path | None = Non
         url,
     ]
     if script is not None:
-        argv[1:1] = ["-s", str(script)]
+        # A copy per run, so keys written with RUN never repeat those of an earlier run.
+        run_script = script.with_name(f"{script.stem}-{uuid.uuid4().hex}{script.suffix}")
+        run_script.write_text(script.read_text().replace("RUN", uuid.uuid4().hex[:12]))
+        argv[1:1] = ["-s", str(run_script)]
     out = subprocess.run(
         argv, capture_output=True, text=True, check=True, timeout=seconds + 60
     ).stdout
@@ -264,15 +268,21 @@ def grpc_load(target: str, method: str, arg: str, *, concurrency: int, seconds: 
 
 
 WRITE_LUA = """
+-- Each wrk thread numbers its own requests; RUN (a fresh value per wrk run) and the thread's
+-- id make every Idempotency-Key unique across threads, warm-up and runs.
+local thread_ids = 0
+function setup(thread)
+  thread_ids = thread_ids + 1
+  thread:set("thread_id", thread_ids)
+end
 local n = 0
-local prefix = tostring(math.random(1, 1000000000))
 request = function()
   n = n + 1
   -- wrk.format uses only the headers it is given: start from the -H ones (Authorization).
   local headers = {}
   for name, value in pairs(wrk.headers) do headers[name] = value end
   headers["Content-Type"] = "application/json"
-  headers["Idempotency-Key"] = "bench-" .. prefix .. "-" .. n
+  headers["Idempotency-Key"] = "bench-RUN-" .. thread_id .. "-" .. n
   return wrk.format("POST", "/v1/jobs", headers, '{"sourceId": "SOURCE", "systemDiskSize": 40}')
 end
 """
