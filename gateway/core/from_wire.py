@@ -44,22 +44,6 @@ _TARGET_TYPE = _by_folded_value(convert.TARGET_TYPE_TO_PB)
 _NET_MODE = {int(mode): number for mode, number in convert.NET_MODE_TO_PB.items()}
 
 
-def _text(value: object) -> str:
-    if type(value) is str:
-        return value
-    if value is None:
-        return ""
-    raise _UnusualShapeError
-
-
-def _int(value: object) -> int:
-    if type(value) is int:
-        return value
-    if value is None:
-        return 0
-    raise _UnusualShapeError
-
-
 def _text_at(data: _Wire, key: str) -> str:
     value = data.get(key)
     if type(value) is str:
@@ -78,12 +62,12 @@ def _int_at(data: _Wire, key: str) -> int:
     raise _UnusualShapeError
 
 
-def _bool_at(data: _Wire, key: str) -> bool:
+def _bool_at(data: _Wire, key: str, default: bool = False) -> bool:
     value = data.get(key)
     if value is True or value is False:
         return value
     if value is None:
-        return False
+        return default
     raise _UnusualShapeError
 
 
@@ -94,14 +78,6 @@ def _float(value: object) -> float:
         return float(value)
     if value is None:
         return 0.0
-    raise _UnusualShapeError
-
-
-def _bool(value: object, default: bool = False) -> bool:
-    if value is True or value is False:
-        return value
-    if value is None:
-        return default
     raise _UnusualShapeError
 
 
@@ -325,7 +301,7 @@ def _job(j: _Wire) -> pb.ReplicationJob:
         "replication_parameters": _text_at(j, "ReplicationParameters"),
         "frequency": _int_at(j, "Frequency"),
         "max_number_of_image_to_keep": _int_at(j, "MaxNumberOfImageToKeep"),
-        "run_once": _bool(j.get("RunOnce"), default=True),
+        "run_once": _bool_at(j, "RunOnce", default=True),
         "instance_type": _text_at(j, "InstanceType"),
         "instance_ram_role": _text_at(j, "InstanceRamRole"),
         "launch_template_id": _text_at(j, "LaunchTemplateId"),

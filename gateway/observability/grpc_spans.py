@@ -15,12 +15,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import grpc
-from opentelemetry import context, propagate, trace
-from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry import trace
+from opentelemetry.trace import StatusCode
+
+from gateway.observability.server_span import TRACE_KEYS, server_span
 
 __all__ = ["GrpcServerSpans"]
 
-_TRACE_KEYS = frozenset({"traceparent", "tracestate", "baggage"})
 # Server-side failures per the RPC semantic conventions; the rest are the caller's doing.
 _SERVER_FAULTS = frozenset(
     code.value[0]
@@ -46,20 +47,14 @@ class GrpcServerSpans:
         self, full_method: str, metadata: Iterable[tuple[str, str | bytes]]
     ) -> Iterator[trace.Span]:
         """The call's span, current while the handler runs; ended on exit."""
-        carrier = {k: v for k, v in metadata if k in _TRACE_KEYS and isinstance(v, str)}
-        parent = propagate.extract(carrier) if carrier else context.Context()
-        span = self.tracer.start_span(full_method, context=parent, kind=SpanKind.SERVER)
-        if span.is_recording():
-            service, _, method = full_method.lstrip("/").rpartition("/")
-            span.set_attributes(
-                {"rpc.system": "grpc", "rpc.service": service, "rpc.method": method}
-            )
-        token = context.attach(trace.set_span_in_context(span, parent))
-        try:
+        carrier = {k: v for k, v in metadata if k in TRACE_KEYS and isinstance(v, str)}
+        with server_span(self.tracer, full_method, carrier) as span:
+            if span.is_recording():
+                service, _, method = full_method.lstrip("/").rpartition("/")
+                span.set_attributes(
+                    {"rpc.system": "grpc", "rpc.service": service, "rpc.method": method}
+                )
             yield span
-        finally:
-            context.detach(token)
-            span.end()
 
     @staticmethod
     def finish(span: trace.Span, code: int) -> None:

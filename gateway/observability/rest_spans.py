@@ -14,8 +14,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
-from opentelemetry import context, propagate, trace
-from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry import trace
+from opentelemetry.trace import StatusCode
+
+from gateway.observability.server_span import TRACE_KEYS, server_span
 
 __all__ = ["RestServerSpans"]
 
@@ -26,7 +28,7 @@ Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 # Headers the W3C propagators read: the only ones decoded per request.
-_TRACE_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
+_TRACE_HEADERS = frozenset(key.encode() for key in TRACE_KEYS)
 
 
 class RestServerSpans:
@@ -46,18 +48,11 @@ class RestServerSpans:
             for name, value in scope["headers"]
             if name in _TRACE_HEADERS
         }
-        parent = propagate.extract(carrier) if carrier else context.Context()
-        method = scope["method"]
-        span = self.tracer.start_span(method, context=parent, kind=SpanKind.SERVER)
-        token = context.attach(trace.set_span_in_context(span, parent))
-        try:
+        with server_span(self.tracer, scope["method"], carrier) as span:
             if not span.is_recording():
                 await self.app(scope, receive, send)
                 return
             await self._recorded(span, scope, receive, send)
-        finally:
-            context.detach(token)
-            span.end()
 
     async def _recorded(self, span: trace.Span, scope: Scope, receive: Receive, send: Send) -> None:
         status = 500
