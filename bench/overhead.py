@@ -251,7 +251,11 @@ async def main() -> None:
         )
     if args.profile:
         PROFILES.mkdir(exist_ok=True)
-        for route, name in (("GetReplicationJob", "get-job"), ("CreateReplicationJob", "create")):
+        for route, name in (
+            ("GetReplicationJob", "get-job"),
+            ("ListSourceServers(10)", "list-sources"),
+            ("CreateReplicationJob", "create"),
+        ):
             path, query, body, _ = routes[route]
             profile = cProfile.Profile()
             profile.enable()

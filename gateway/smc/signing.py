@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import base64
 import hmac
-import re
-from collections.abc import Iterable, Mapping
-from functools import lru_cache
+from collections.abc import Mapping
 from urllib.parse import quote
 
 __all__ = [
@@ -30,48 +28,62 @@ __all__ = [
     "string_to_sign",
 ]
 
-# Values made only of unreserved characters encode to themselves; most SMC
-# parameters (IDs, enums, numbers) are like that, so skipping `quote` for them
-# is the main saving on the hot path.
-_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
+# RFC 3986's unreserved set, which stays literal; every other ASCII byte becomes %XX.
+_UNRESERVED_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~"
+_ESCAPES = {byte: f"%{byte:02X}" for byte in range(128)}
+_PERCENT = ord("%")
+# The canonical query is escaped in one pass, names and values together, with these two
+# bytes standing for "=" and "&" until the end (a request whose names or values hold one
+# takes the pair-by-pair path).
+_EQUALS, _AMPERSAND = "\x00", "\x01"
+_KEEP_MARKS = (_EQUALS + _AMPERSAND).encode("ascii")
 
 
-# Unreserved plus ":": every Timestamp (one per request) is like that, and ":" is its only
-# character to escape, which a replace does ten times faster than quote().
-_UNRESERVED_OR_COLON = re.compile(r"[A-Za-z0-9_.~:-]*").fullmatch
+def _escape_ascii(text: str, keep: bytes = b"") -> str:
+    """Percent-encode ASCII ``text``, leaving ``keep`` bytes as they are.
+
+    One C pass finds the reserved characters present (deleting the unreserved ones), then
+    one ``str.replace`` per distinct character: several times faster than ``quote()``,
+    which escapes byte by byte in Python.
+    """
+    reserved = text.encode("ascii").translate(None, _UNRESERVED_BYTES + keep)
+    if not reserved:
+        return text
+    found = set(reserved)
+    if _PERCENT in found:  # first, so the escapes added below are not escaped again
+        text = text.replace("%", "%25")
+        found.discard(_PERCENT)
+    for byte in found:
+        text = text.replace(chr(byte), _ESCAPES[byte])
+    return text
 
 
 def percent_encode(text: str) -> str:
     """Encode ``text`` as Alibaba's percentEncode does (RFC 3986, UTF-8)."""
-    if _UNRESERVED(text):
-        return text
-    if _UNRESERVED_OR_COLON(text):
-        return text.replace(":", "%3A")
+    if text.isascii():
+        return _escape_ascii(text)
     # quote() keeps exactly the RFC 3986 unreserved set when safe="".
     return quote(text, safe="")
 
 
-@lru_cache(maxsize=1024)
-def _encode_name(name: str) -> str:
-    # Parameter names come from a small fixed vocabulary: cache them.
-    return percent_encode(name)
-
-
-def _encoded_pairs(params: Mapping[str, str]) -> list[tuple[str, str]]:
-    # Sorted by the raw name, as the SDKs sort.
-    return [(_encode_name(k), percent_encode(params[k])) for k in sorted(params)]
-
-
 def canonical_query(params: Mapping[str, str]) -> str:
     """Sorted, percent-encoded ``name=value`` pairs joined with ``&``."""
-    return "&".join(f"{k}={v}" for k, v in _encoded_pairs(params))
+    names = sorted(params)  # by the raw name, as the SDKs sort
+    marked = _AMPERSAND.join([name + _EQUALS + params[name] for name in names])
+    if (
+        marked.isascii()
+        and marked.count(_EQUALS) == len(names)
+        and marked.count(_AMPERSAND) == max(len(names) - 1, 0)
+    ):
+        escaped = _escape_ascii(marked, _KEEP_MARKS)
+        return escaped.replace(_EQUALS, "=").replace(_AMPERSAND, "&")
+    return "&".join([percent_encode(name) + "=" + percent_encode(params[name]) for name in names])
 
 
-def _string_to_sign_from_pairs(method: str, pairs: Iterable[tuple[str, str]]) -> str:
-    # percent_encode(canonical query) without encoding twice: encoded names and
-    # values are unreserved except for "%", which becomes "%25"; "=" and "&"
-    # become "%3D" and "%26".
-    body = "%26".join(f"{k.replace('%', '%25')}%3D{v.replace('%', '%25')}" for k, v in pairs)
+def _string_to_sign_from_query(method: str, query: str) -> str:
+    # percent_encode(canonical query) without encoding twice: the encoded query holds
+    # only unreserved characters, "%", "=" and "&".
+    body = query.replace("%", "%25").replace("=", "%3D").replace("&", "%26")
     return f"{method}&%2F&{body}"
 
 
@@ -80,7 +92,7 @@ def string_to_sign(method: str, params: Mapping[str, str]) -> str:
 
     ``method`` is used as given (``GET`` or ``POST``), as the SDKs do.
     """
-    return _string_to_sign_from_pairs(method, _encoded_pairs(params))
+    return _string_to_sign_from_query(method, canonical_query(params))
 
 
 def signature(string_to_sign_: str, access_key_secret: str) -> str:
@@ -107,7 +119,6 @@ def signed_query(method: str, params: Mapping[str, str], access_key_secret: str)
     Serves as a query string or as an ``application/x-www-form-urlencoded``
     body.  Encodes every pair once and reuses it for the string to sign.
     """
-    pairs = _encoded_pairs(params)
-    sig = signature(_string_to_sign_from_pairs(method, pairs), access_key_secret)
-    query = "&".join(f"{k}={v}" for k, v in pairs)
+    query = canonical_query(params)
+    sig = signature(_string_to_sign_from_query(method, query), access_key_secret)
     return f"{query}&Signature={percent_encode(sig)}"

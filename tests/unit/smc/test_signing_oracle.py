@@ -456,6 +456,37 @@ def test_property_arbitrary_names_match_openapi_util(
     assert signing.sign_rpc_v1(method, params, secret) == expected, (method, params, secret)
 
 
+# ASCII requests take the one-pass path (the whole query escaped at once, with the bytes
+# 0x00 and 0x01 standing for "=" and "&"): those bytes themselves, "%" and every other
+# reserved character must come out as the SDK encodes them.
+_ASCII_TEXT = st.text(alphabet=st.characters(max_codepoint=127), max_size=40)
+
+
+@_PROPERTY_SETTINGS
+@given(params=st.dictionaries(_NAMES, _ASCII_TEXT, max_size=16), secret=_TEXT)
+def test_property_ascii_values_match_openapi_util(params: dict[str, str], secret: str) -> None:
+    expected = _OPENAPI_UTIL(params, "POST", secret)
+    assert signing.sign_rpc_v1("POST", params, secret) == expected, params
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["a\x00b", "c"],
+        ["\x01", ""],
+        ["%00", "\x00%\x01"],
+        ["", ""],
+        ["plain", "caf\u00e9 \x00"],
+    ],
+)
+def test_values_holding_the_marker_bytes(values: list[str]) -> None:
+    params = {f"P{i}": value for i, value in enumerate(values)}
+    assert signing.sign_rpc_v1("GET", params, "s") == _OPENAPI_UTIL(params, "GET", "s")
+    assert signing.canonical_query(params) == "&".join(
+        f"P{i}={quote(value, safe='')}" for i, value in enumerate(values)
+    )
+
+
 @pytest.mark.parametrize("name", ["Tag Key", "\u540d\u524d", "a%b", "a*b", "k=v", "a&b"])
 def test_names_outside_the_unreserved_set(name: str) -> None:
     params = {"Action": "DescribeSourceServers", name: "value"}
