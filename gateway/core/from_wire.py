@@ -5,9 +5,13 @@ accept every documented tolerance (numbers as text, a lone object for a list, ot
 forms) and name the field of anything malformed.  On a page of ten sources that costs more
 than the rest of the call together, so this module reads the shape SMC actually sends in one
 pass and hands the values to the proto constructor as keyword arguments (nested dicts for
-nested messages, built in C).  Anything off that shape raises :class:`_UnusualShapeError` and the
-whole answer takes the reference path, so results, tolerances and errors are the
-reference's by construction; ``tests/unit/core/test_from_wire.py`` holds the two equal.
+nested messages, a whole page in one call, built in C).  Plain strings and integers go to
+the constructor as SMC sent them: it refuses any other kind (``TypeError``) or an integer
+out of the field's range (``ValueError``).  Values the reader interprets itself (ids,
+enums, flags, times, lists) are checked here.  Anything off that shape raises
+:class:`_UnusualShapeError`, ``TypeError`` or ``ValueError`` and the whole answer takes
+the reference path, so results, tolerances and errors are the reference's by construction;
+``tests/unit/core/test_from_wire.py`` holds the two equal.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
+from gateway._proto.smcgateway.v1 import replication_job_service_pb2 as jobs_pb2
 from gateway._proto.smcgateway.v1 import resources_pb2 as pb
+from gateway._proto.smcgateway.v1 import source_server_service_pb2 as sources_pb2
 from gateway.core import convert
 from gateway.smc import models as smc
 from gateway.smc.wire import parse_timestamp
@@ -119,11 +125,8 @@ def _object(data: _Wire, key: str) -> _Wire | None:
     return value
 
 
-def _tags(data: _Wire) -> list[dict[str, str]]:
-    return [
-        {"key": _text_at(t, "Key"), "value": _text_at(t, "Value")}
-        for t in _objects(data, "Tags", "Tag")
-    ]
+def _tags(data: _Wire) -> list[dict[str, Any]]:
+    return [{"key": t.get("Key"), "value": t.get("Value")} for t in _objects(data, "Tags", "Tag")]
 
 
 def _enum(table: Mapping[str, int], raw: str) -> int:
@@ -154,9 +157,9 @@ def _disks(data: _Wire, disk: Callable[[_Wire], dict[str, Any]], fields: dict[st
 
 def _source_part(p: _Wire) -> dict[str, Any]:
     return {
-        "device": _text_at(p, "Device"),
-        "path": _text_at(p, "Path"),
-        "size_bytes": _int_at(p, "SizeBytes"),
+        "device": p.get("Device"),
+        "path": p.get("Path"),
+        "size_bytes": p.get("SizeBytes"),
         "can_block": _bool_at(p, "CanBlock"),
         "need": _bool_at(p, "Need"),
     }
@@ -164,44 +167,44 @@ def _source_part(p: _Wire) -> dict[str, Any]:
 
 def _source_disk(d: _Wire) -> dict[str, Any]:
     return {
-        "offset": _int_at(d, "Offset"),
-        "size": _int_at(d, "Size"),
+        "offset": d.get("Offset"),
+        "size": d.get("Size"),
         "parts": [
             {
-                "path": _text_at(p, "Path"),
-                "size_bytes": _int_at(p, "SizeBytes"),
+                "path": p.get("Path"),
+                "size_bytes": p.get("SizeBytes"),
                 "can_block": _bool_at(p, "CanBlock"),
-                "type": _text_at(p, "Type"),
+                "type": p.get("Type"),
             }
             for p in _objects(d, "Parts", "Part")
         ],
     }
 
 
-def _source(s: _Wire) -> pb.SourceServer:
+def _source(s: _Wire) -> dict[str, Any]:
     source_id = _text_at(s, "SourceId")
     if not source_id:
         raise _UnusualShapeError  # required: the reference names it in its error
     state = _text_at(s, "State")
     fields: dict[str, Any] = {
         "source_id": source_id,
-        "name": _text_at(s, "Name"),
-        "description": _text_at(s, "Description"),
+        "name": s.get("Name"),
+        "description": s.get("Description"),
         "state": _enum(_SOURCE_STATE, state),
         "state_raw": state,
-        "agent_version": _text_at(s, "AgentVersion"),
-        "architecture": _text_at(s, "Architecture"),
-        "platform": _text_at(s, "Platform"),
-        "kernel_level": _int_at(s, "KernelLevel"),
-        "heartbeat_rate": _int_at(s, "HeartbeatRate"),
-        "job_id": _text_at(s, "JobId"),
-        "replication_driver": _text_at(s, "ReplicationDriver"),
-        "system_disk_size": _int_at(s, "SystemDiskSize"),
+        "agent_version": s.get("AgentVersion"),
+        "architecture": s.get("Architecture"),
+        "platform": s.get("Platform"),
+        "kernel_level": s.get("KernelLevel"),
+        "heartbeat_rate": s.get("HeartbeatRate"),
+        "job_id": s.get("JobId"),
+        "replication_driver": s.get("ReplicationDriver"),
+        "system_disk_size": s.get("SystemDiskSize"),
         "data_disks": [
             {
-                "index": _int_at(d, "Index"),
-                "path": _text_at(d, "Path"),
-                "size": _int_at(d, "Size"),
+                "index": d.get("Index"),
+                "path": d.get("Path"),
+                "size": d.get("Size"),
                 "parts": [_source_part(p) for p in _objects(d, "Parts", "Part")],
             }
             for d in _objects(s, "DataDisks", "DataDisk")
@@ -209,16 +212,16 @@ def _source(s: _Wire) -> pb.SourceServer:
         "system_disk_parts": [
             _source_part(p) for p in _objects(s, "SystemDiskParts", "SystemDiskPart")
         ],
-        "error_code": _text_at(s, "ErrorCode"),
-        "status_info": _text_at(s, "StatusInfo"),
-        "system_info": _text_at(s, "SystemInfo"),
-        "resource_group_id": _text_at(s, "ResourceGroupId"),
-        "workgroup_id": _text_at(s, "WorkgroupId"),
+        "error_code": s.get("ErrorCode"),
+        "status_info": s.get("StatusInfo"),
+        "system_info": s.get("SystemInfo"),
+        "resource_group_id": s.get("ResourceGroupId"),
+        "workgroup_id": s.get("WorkgroupId"),
         "tags": _tags(s),
     }
     _put_time(fields, "creation_time", s.get("CreationTime"))
     _disks(s, _source_disk, fields)
-    return pb.SourceServer(**fields)
+    return fields
 
 
 # --- jobs ---------------------------------------------------------------------------------
@@ -226,21 +229,21 @@ def _source(s: _Wire) -> pb.SourceServer:
 
 def _job_part(p: _Wire) -> dict[str, Any]:
     return {
-        "device": _text_at(p, "Device"),
-        "size_bytes": _int_at(p, "SizeBytes"),
+        "device": p.get("Device"),
+        "size_bytes": p.get("SizeBytes"),
         "block": _bool_at(p, "Block"),
     }
 
 
 def _job_disk(d: _Wire) -> dict[str, Any]:
     return {
-        "disk_id": _text_at(d, "DiskId"),
-        "size": _int_at(d, "Size"),
+        "disk_id": d.get("DiskId"),
+        "size": d.get("Size"),
         "lvm": _bool_at(d, "LVM"),
         "parts": [
             {
-                "path": _text_at(p, "Path"),
-                "size_bytes": _int_at(p, "SizeBytes"),
+                "path": p.get("Path"),
+                "size_bytes": p.get("SizeBytes"),
                 "block": _bool_at(p, "Block"),
             }
             for p in _objects(d, "Parts", "Part")
@@ -249,13 +252,13 @@ def _job_disk(d: _Wire) -> dict[str, Any]:
 
 
 def _job_run(r: _Wire) -> dict[str, Any]:
-    run: dict[str, Any] = {"image_id": _text_at(r, "ImageId"), "type": _text_at(r, "Type")}
+    run: dict[str, Any] = {"image_id": r.get("ImageId"), "type": r.get("Type")}
     _put_time(run, "start_time", r.get("StartTime"))
     _put_time(run, "end_time", r.get("EndTime"))
     return run
 
 
-def _job(j: _Wire) -> pb.ReplicationJob:
+def _job(j: _Wire) -> dict[str, Any]:
     job_id = _text_at(j, "JobId")
     if not job_id:
         raise _UnusualShapeError  # required: the reference names it in its error
@@ -265,26 +268,26 @@ def _job(j: _Wire) -> pb.ReplicationJob:
     net_mode = _int_at(j, "NetMode")
     fields: dict[str, Any] = {
         "job_id": job_id,
-        "name": _text_at(j, "Name"),
-        "description": _text_at(j, "Description"),
-        "source_id": _text_at(j, "SourceId"),
-        "region_id": _text_at(j, "RegionId"),
+        "name": j.get("Name"),
+        "description": j.get("Description"),
+        "source_id": j.get("SourceId"),
+        "region_id": j.get("RegionId"),
         "status": _enum(_JOB_STATUS, status),
         "status_raw": status,
         "business_status": _enum(_BUSINESS_STATUS, business),
         "business_status_raw": business,
         "progress": _float(j.get("Progress")),
-        "error_code": _text_at(j, "ErrorCode"),
-        "status_info": _text_at(j, "StatusInfo"),
+        "error_code": j.get("ErrorCode"),
+        "status_info": j.get("StatusInfo"),
         "target_type": _enum(_TARGET_TYPE, target),
         "target_type_raw": target,
         "net_mode": _NET_MODE.get(net_mode, 0) if j.get("NetMode") is not None else 0,
         "net_mode_raw": net_mode,
-        "system_disk_size": _int_at(j, "SystemDiskSize"),
+        "system_disk_size": j.get("SystemDiskSize"),
         "data_disks": [
             {
-                "index": _int_at(d, "Index"),
-                "size": _int_at(d, "Size"),
+                "index": d.get("Index"),
+                "size": d.get("Size"),
                 "parts": [_job_part(p) for p in _objects(d, "Parts", "Part")],
             }
             for d in _objects(j, "DataDisks", "DataDisk")
@@ -292,27 +295,27 @@ def _job(j: _Wire) -> pb.ReplicationJob:
         "system_disk_parts": [
             _job_part(p) for p in _objects(j, "SystemDiskParts", "SystemDiskPart")
         ],
-        "image_name": _text_at(j, "ImageName"),
-        "image_id": _text_at(j, "ImageId"),
-        "instance_id": _text_at(j, "InstanceId"),
-        "transition_instance_id": _text_at(j, "TransitionInstanceId"),
-        "vpc_id": _text_at(j, "VpcId"),
-        "vswitch_id": _text_at(j, "VSwitchId"),
-        "replication_parameters": _text_at(j, "ReplicationParameters"),
-        "frequency": _int_at(j, "Frequency"),
-        "max_number_of_image_to_keep": _int_at(j, "MaxNumberOfImageToKeep"),
+        "image_name": j.get("ImageName"),
+        "image_id": j.get("ImageId"),
+        "instance_id": j.get("InstanceId"),
+        "transition_instance_id": j.get("TransitionInstanceId"),
+        "vpc_id": j.get("VpcId"),
+        "vswitch_id": j.get("VSwitchId"),
+        "replication_parameters": j.get("ReplicationParameters"),
+        "frequency": j.get("Frequency"),
+        "max_number_of_image_to_keep": j.get("MaxNumberOfImageToKeep"),
         "run_once": _bool_at(j, "RunOnce", default=True),
-        "instance_type": _text_at(j, "InstanceType"),
-        "instance_ram_role": _text_at(j, "InstanceRamRole"),
-        "launch_template_id": _text_at(j, "LaunchTemplateId"),
-        "launch_template_version": _text_at(j, "LaunchTemplateVersion"),
-        "license_type": _text_at(j, "LicenseType"),
-        "job_type": _int_at(j, "JobType"),
-        "container_namespace": _text_at(j, "ContainerNamespace"),
-        "container_repository": _text_at(j, "ContainerRepository"),
-        "container_tag": _text_at(j, "ContainerTag"),
-        "resource_group_id": _text_at(j, "ResourceGroupId"),
-        "workgroup_id": _text_at(j, "WorkgroupId"),
+        "instance_type": j.get("InstanceType"),
+        "instance_ram_role": j.get("InstanceRamRole"),
+        "launch_template_id": j.get("LaunchTemplateId"),
+        "launch_template_version": j.get("LaunchTemplateVersion"),
+        "license_type": j.get("LicenseType"),
+        "job_type": j.get("JobType"),
+        "container_namespace": j.get("ContainerNamespace"),
+        "container_repository": j.get("ContainerRepository"),
+        "container_tag": j.get("ContainerTag"),
+        "resource_group_id": j.get("ResourceGroupId"),
+        "workgroup_id": j.get("WorkgroupId"),
         "tags": _tags(j),
         "replication_job_runs": [
             _job_run(r) for r in _objects(j, "ReplicationJobRuns", "ReplicationJobRun")
@@ -321,7 +324,7 @@ def _job(j: _Wire) -> pb.ReplicationJob:
     for name, key in _JOB_TIMES:
         _put_time(fields, name, j.get(key))
     _disks(j, _job_disk, fields)
-    return pb.ReplicationJob(**fields)
+    return fields
 
 
 _JOB_TIMES = (
@@ -357,41 +360,52 @@ def _page_header(data: _Wire) -> int:
     return total
 
 
-def source_page(data: _Wire) -> tuple[list[pb.SourceServer], int]:
-    """A DescribeSourceServers answer: its sources and ``TotalCount``."""
+def source_page(data: _Wire) -> sources_pb2.ListSourceServersResponse:
+    """A DescribeSourceServers answer: its sources and ``TotalCount`` (``total_size``)."""
 
-    def read() -> tuple[list[pb.SourceServer], int]:
+    def read() -> sources_pb2.ListSourceServersResponse:
         total = _page_header(data)
-        return [_source(s) for s in _objects(data, "SourceServers", "SourceServer")], total
+        found = [_source(s) for s in _objects(data, "SourceServers", "SourceServer")]
+        # One constructor call builds the whole page in C (no copy of prebuilt messages).
+        fields: dict[str, Any] = {"source_servers": found, "total_size": total}
+        return sources_pb2.ListSourceServersResponse(**fields)
 
-    def reference() -> tuple[list[pb.SourceServer], int]:
+    def reference() -> sources_pb2.ListSourceServersResponse:
         answer = smc.DESCRIBE_SOURCE_SERVERS.parse(data)
-        return [convert.source_to_pb(s) for s in answer.source_servers], answer.total_count
+        return sources_pb2.ListSourceServersResponse(
+            source_servers=[convert.source_to_pb(s) for s in answer.source_servers],
+            total_size=answer.total_count,
+        )
 
     return _fast(read, reference)
 
 
-def job_page(data: _Wire) -> tuple[list[pb.ReplicationJob], int]:
-    """A DescribeReplicationJobs answer: its jobs and ``TotalCount``."""
+def job_page(data: _Wire) -> jobs_pb2.ListReplicationJobsResponse:
+    """A DescribeReplicationJobs answer: its jobs and ``TotalCount`` (``total_size``)."""
 
-    def read() -> tuple[list[pb.ReplicationJob], int]:
+    def read() -> jobs_pb2.ListReplicationJobsResponse:
         total = _page_header(data)
-        return [_job(j) for j in _objects(data, "ReplicationJobs", "ReplicationJob")], total
+        found = [_job(j) for j in _objects(data, "ReplicationJobs", "ReplicationJob")]
+        fields: dict[str, Any] = {"replication_jobs": found, "total_size": total}
+        return jobs_pb2.ListReplicationJobsResponse(**fields)
 
-    def reference() -> tuple[list[pb.ReplicationJob], int]:
+    def reference() -> jobs_pb2.ListReplicationJobsResponse:
         answer = smc.DESCRIBE_REPLICATION_JOBS.parse(data)
-        return [convert.job_to_pb(j) for j in answer.replication_jobs], answer.total_count
+        return jobs_pb2.ListReplicationJobsResponse(
+            replication_jobs=[convert.job_to_pb(j) for j in answer.replication_jobs],
+            total_size=answer.total_count,
+        )
 
     return _fast(read, reference)
 
 
 def find_source(data: _Wire, source_id: str) -> pb.SourceServer | None:
     """The source ``source_id`` of a DescribeSourceServers answer, if listed."""
-    found = [s for s in source_page(data)[0] if s.source_id == source_id]
+    found = [s for s in source_page(data).source_servers if s.source_id == source_id]
     return found[0] if found else None
 
 
 def find_job(data: _Wire, job_id: str) -> pb.ReplicationJob | None:
     """The job ``job_id`` of a DescribeReplicationJobs answer, if listed."""
-    found = [j for j in job_page(data)[0] if j.job_id == job_id]
+    found = [j for j in job_page(data).replication_jobs if j.job_id == job_id]
     return found[0] if found else None

@@ -408,17 +408,14 @@ class Gateway:
         self, call: _Call, r: sources_pb2.ListSourceServersRequest
     ) -> sources_pb2.ListSourceServersResponse:
         number, size = self._page(call, r)
-        found, total = await self._smc_read(
+        page = await self._smc_read(
             call,
             smc.DESCRIBE_SOURCE_SERVERS,
             convert.describe_sources_request(r, number, size),
             from_wire.source_page,
         )
-        return sources_pb2.ListSourceServersResponse(
-            source_servers=found,
-            next_page_token=self._next_token(call, r, number, size, total),
-            total_size=total,
-        )
+        page.next_page_token = self._next_token(call, r, number, size, page.total_size)
+        return page
 
     async def _find_source(self, call: _Call, source_id: str) -> resources_pb2.SourceServer:
         source = await self._smc_read(
@@ -475,17 +472,14 @@ class Gateway:
         self, call: _Call, r: jobs_pb2.ListReplicationJobsRequest
     ) -> jobs_pb2.ListReplicationJobsResponse:
         number, size = self._page(call, r)
-        found, total = await self._smc_read(
+        page = await self._smc_read(
             call,
             smc.DESCRIBE_REPLICATION_JOBS,
             convert.describe_jobs_request(r, number, size),
             from_wire.job_page,
         )
-        return jobs_pb2.ListReplicationJobsResponse(
-            replication_jobs=found,
-            next_page_token=self._next_token(call, r, number, size, total),
-            total_size=total,
-        )
+        page.next_page_token = self._next_token(call, r, number, size, page.total_size)
+        return page
 
     async def _find_job(self, call: _Call, job_id: str) -> resources_pb2.ReplicationJob:
         job = await self._smc_read(

@@ -17,6 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gateway._proto.smcgateway.v1 import replication_job_service_pb2 as jobs_pb2
+from gateway._proto.smcgateway.v1 import resources_pb2 as pb
+from gateway._proto.smcgateway.v1 import source_server_service_pb2 as sources_pb2
 from gateway.core import convert, from_wire
 from gateway.smc import models as smc
 
@@ -277,7 +280,10 @@ def _page(outer: str, inner: str, items: list[dict[str, Any]]) -> dict[str, Any]
 def _reference_sources(data: dict[str, Any]) -> object:
     try:
         answer = smc.DESCRIBE_SOURCE_SERVERS.parse(data)
-        return [convert.source_to_pb(s) for s in answer.source_servers], answer.total_count
+        return sources_pb2.ListSourceServersResponse(
+            source_servers=[convert.source_to_pb(s) for s in answer.source_servers],
+            total_size=answer.total_count,
+        )
     except (smc.MalformedResponseError, ValueError, TypeError) as error:
         return type(error)
 
@@ -285,7 +291,10 @@ def _reference_sources(data: dict[str, Any]) -> object:
 def _reference_jobs(data: dict[str, Any]) -> object:
     try:
         answer = smc.DESCRIBE_REPLICATION_JOBS.parse(data)
-        return [convert.job_to_pb(j) for j in answer.replication_jobs], answer.total_count
+        return jobs_pb2.ListReplicationJobsResponse(
+            replication_jobs=[convert.job_to_pb(j) for j in answer.replication_jobs],
+            total_size=answer.total_count,
+        )
     except (smc.MalformedResponseError, ValueError, TypeError) as error:
         return type(error)
 
@@ -306,9 +315,11 @@ def test_canonical_sources_are_read_by_the_fast_reader_and_equal_the_reference(
     items: list[dict[str, Any]],
 ) -> None:
     data = _page("SourceServers", "SourceServer", items)
-    fast = [from_wire._source(s) for s in items]  # raises if it would fall back
-    assert (fast, len(items)) == _reference_sources(data)
-    assert from_wire.source_page(data) == (fast, len(items))
+    # The fast reader's fields build the message (raises if it would fall back).
+    fast = [pb.SourceServer(**from_wire._source(s)) for s in items]
+    expected = sources_pb2.ListSourceServersResponse(source_servers=fast, total_size=len(items))
+    assert expected == _reference_sources(data)
+    assert from_wire.source_page(data) == expected
 
 
 @FAST
@@ -317,9 +328,10 @@ def test_canonical_jobs_are_read_by_the_fast_reader_and_equal_the_reference(
     items: list[dict[str, Any]],
 ) -> None:
     data = _page("ReplicationJobs", "ReplicationJob", items)
-    fast = [from_wire._job(j) for j in items]
-    assert (fast, len(items)) == _reference_jobs(data)
-    assert from_wire.job_page(data) == (fast, len(items))
+    fast = [pb.ReplicationJob(**from_wire._job(j)) for j in items]
+    expected = jobs_pb2.ListReplicationJobsResponse(replication_jobs=fast, total_size=len(items))
+    assert expected == _reference_jobs(data)
+    assert from_wire.job_page(data) == expected
 
 
 @FAST
@@ -359,10 +371,16 @@ def test_page_headers_off_the_common_shape_read_as_the_reference_reads_them(
 def test_an_empty_disks_object_is_kept_as_the_reference_keeps_it(disks: dict[str, Any]) -> None:
     source = {"SourceId": "s-1", "Disks": disks}
     page = _page("SourceServers", "SourceServer", [source])
-    assert _reference_sources(page) == ([from_wire._source(source)], 1)
+    built = pb.SourceServer(**from_wire._source(source))
+    assert _reference_sources(page) == sources_pb2.ListSourceServersResponse(
+        source_servers=[built], total_size=1
+    )
     job = {"JobId": "j-1", "Disks": disks}
     jobs_page = _page("ReplicationJobs", "ReplicationJob", [job])
-    assert _reference_jobs(jobs_page) == ([from_wire._job(job)], 1)
+    built_job = pb.ReplicationJob(**from_wire._job(job))
+    assert _reference_jobs(jobs_page) == jobs_pb2.ListReplicationJobsResponse(
+        replication_jobs=[built_job], total_size=1
+    )
 
 
 def test_a_malformed_answer_raises_the_reference_error_naming_the_field() -> None:

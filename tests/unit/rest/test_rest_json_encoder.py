@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from google.protobuf import json_format
 from google.protobuf.message import Message
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway._proto.smcgateway.v1 import replication_job_service_pb2 as jobs
 from gateway._proto.smcgateway.v1 import resources_pb2 as res
@@ -89,4 +91,31 @@ def test_json_bytes_decode_to_json_formats_dict(message: Message) -> None:
 def test_timestamps_with_fractions_like_json_format(nanos: int) -> None:
     job = res.ReplicationJob(job_id="j-1")
     job.creation_time.seconds, job.creation_time.nanos = 1_800_000_000, nanos
+    assert message_to_dict(job) == expected(job)
+
+
+@pytest.mark.parametrize(
+    "seconds",
+    [
+        0,
+        -1,
+        951_782_400,  # 2000-02-29
+        4_102_444_800,  # 2100-01-01
+        -30_610_224_000,  # 1000-01-01, the first second written in C
+        -30_610_224_001,  # 0999-12-31T23:59:59, padded by json_format
+        -62_135_596_800,  # 0001-01-01
+        253_402_300_799,  # 9999-12-31T23:59:59
+    ],
+)
+def test_whole_second_timestamps_like_json_format(seconds: int) -> None:
+    job = res.ReplicationJob(job_id="j-1")
+    job.start_time.seconds = seconds
+    assert message_to_dict(job) == expected(job)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=-62_135_596_800, max_value=253_402_300_799))
+def test_any_whole_second_timestamp_like_json_format(seconds: int) -> None:
+    job = res.ReplicationJob(job_id="j-1")
+    job.end_time.seconds = seconds
     assert message_to_dict(job) == expected(job)
