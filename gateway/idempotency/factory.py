@@ -21,9 +21,11 @@ def store_from_url(url: str | None, *, timeout: float) -> IdempotencyStore:
     """The store ``url`` names: memory for ``None`` or ``memory://``, else Redis.
 
     ``redis://``, ``rediss://`` and ``unix://`` URLs get a client of their own (closed by the
-    store's ``close``) whose connect and read timeouts are ``timeout`` seconds, retrying once
-    at once (a connection the server closed while idle); ``timeout`` also bounds each
-    operation as a whole.  No connection is made here.  Any other scheme raises
+    store's ``close``) whose connect timeout is ``timeout`` seconds, retrying once at once (a
+    connection the server closed while idle); ``timeout`` bounds each operation as a whole.
+    The client has no per-read ``socket_timeout``: the operation's bound covers it, and
+    redis-py would run every socket write under it in a task of its own, which costs more
+    CPU than the rest of the command.  No connection is made here.  Any other scheme raises
     ``ValueError`` naming it.
     """
     check_seconds("timeout", timeout)
@@ -35,7 +37,6 @@ def store_from_url(url: str | None, *, timeout: float) -> IdempotencyStore:
     if scheme in _REDIS_SCHEMES:
         client = Redis.from_url(
             url,
-            socket_timeout=timeout,
             socket_connect_timeout=timeout,
             retry=Retry(NoBackoff(), 1),
             decode_responses=False,

@@ -26,10 +26,11 @@ REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
 def limiter_from_url(
     url: str | None, *, timeout: float, key_prefix: str = DEFAULT_KEY_PREFIX
 ) -> RateLimiter:
-    """A limiter for ``url``; Redis clients get ``timeout`` on connect and on every reply.
+    """A limiter for ``url``; with Redis, ``timeout`` bounds the connect and each call.
 
     One immediate retry only (redis-py's default is ten with backoff): it covers a pooled
-    connection the server closed, while an outage costs a call at most about 2 x ``timeout``.
+    connection the server closed.  The bound is the limiter's, over the whole call, rather
+    than the client's per-read ``socket_timeout``: the same guarantee at less CPU per call.
     """
     if timeout <= 0:
         raise ValueError(f"rate-limit storage timeout must be positive, got {timeout}")
@@ -43,8 +44,7 @@ def limiter_from_url(
         )
     client = redis.asyncio.Redis.from_url(
         url,
-        socket_timeout=timeout,
         socket_connect_timeout=timeout,
         retry=Retry(NoBackoff(), 1),
     )
-    return RedisRateLimiter(client, key_prefix=key_prefix, owns_client=True)
+    return RedisRateLimiter(client, key_prefix=key_prefix, timeout=timeout, owns_client=True)

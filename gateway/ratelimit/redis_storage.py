@@ -37,10 +37,12 @@ _UNAVAILABLE = (redis.exceptions.RedisError, OSError, asyncio.TimeoutError)
 class RedisRateLimiter:
     """GCRA in one Lua script; time from the Redis server (``TIME``) unless ``now`` is given.
 
-    ``client`` timeouts and retries are the caller's choice: build it with
-    ``socket_timeout`` / ``socket_connect_timeout`` around 0.25 s and few retries so an outage
-    costs each call a bounded delay (:func:`gateway.ratelimit.limiter_from_url` does).  With
-    ``owns_client`` the limiter closes the client in :meth:`aclose`.
+    ``timeout``, if set, bounds each call as a whole (retries included), so an outage costs
+    each call a bounded delay; :func:`gateway.ratelimit.limiter_from_url` sets it and leaves
+    the client's per-read ``socket_timeout`` unset (redis-py runs every socket write under
+    that timeout in a task of its own, which costs more CPU than the rest of the command).
+    A client built with its own socket timeouts works too.  With ``owns_client`` the limiter
+    closes the client in :meth:`aclose`.
     """
 
     def __init__(
@@ -48,10 +50,14 @@ class RedisRateLimiter:
         client: redis.asyncio.Redis,
         *,
         key_prefix: str = DEFAULT_KEY_PREFIX,
+        timeout: float | None = None,
         owns_client: bool = False,
     ) -> None:
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"rate-limit storage timeout must be positive, got {timeout}")
         self._client = client
         self._prefix = key_prefix
+        self._timeout = timeout
         self._owns_client = owns_client
         self._script = client.register_script(GCRA_SCRIPT)
 
@@ -72,7 +78,8 @@ class RedisRateLimiter:
         for budget in budgets:
             args += [emission_interval_us(budget.rate), budget.burst]
         try:
-            reply = await self._script(keys=[self.storage_key(b) for b in budgets], args=args)
+            async with asyncio.timeout(self._timeout):
+                reply = await self._script(keys=[self.storage_key(b) for b in budgets], args=args)
         except _UNAVAILABLE as exc:
             raise RateLimiterUnavailableError(
                 f"rate-limit storage unavailable: {type(exc).__name__}: {exc}"

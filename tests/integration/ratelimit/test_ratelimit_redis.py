@@ -248,6 +248,31 @@ async def test_a_silent_server_times_out_instead_of_hanging(silent_server: int) 
     assert isinstance(errors[0].__cause__, redis.exceptions.TimeoutError)
 
 
+async def test_limiter_from_url_bounds_each_call_against_a_silent_server(
+    silent_server: int,
+) -> None:
+    # The URL-built client has no per-read socket timeout: the limiter's own bound ends it.
+    errors: list[Exception] = []
+    inner = limiter_from_url(f"redis://127.0.0.1:{silent_server}/0", timeout=TIMEOUT)
+    limiter = FailSafeRateLimiter(inner, on_error=errors.append, cooldown=0)
+    try:
+        for _ in range(2):  # and again on a fresh connection: nothing is left waiting
+            started = time.monotonic()
+            verdict = await limiter.acquire(BUDGETS)
+            assert time.monotonic() - started < HANG_GUARD
+            assert verdict.allowed  # fail-open is the default
+    finally:
+        await limiter.aclose()
+    assert len(errors) == 2
+    assert all(isinstance(e.__cause__, TimeoutError) for e in errors)
+
+
+def test_the_limiter_refuses_a_timeout_that_is_not_positive() -> None:
+    client = client_for("redis://127.0.0.1:1/0")
+    with pytest.raises(ValueError, match="timeout"):
+        RedisRateLimiter(client, timeout=0)
+
+
 async def test_limiter_from_url_talks_to_redis(redis_url: str, admin: redis.Redis) -> None:
     limiter = limiter_from_url(redis_url, timeout=TIMEOUT)
     assert isinstance(limiter, RedisRateLimiter)
