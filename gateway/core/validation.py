@@ -161,8 +161,12 @@ class RequestValidator:
     def violations(self, message: Message, now: datetime, prefix: str = "") -> list[FieldViolation]:
         """Every violated rule of ``message``, with field paths under ``prefix``."""
         found: list[FieldViolation] = []
+        # An unset field breaks no rule unless it is required: only set and required
+        # fields are checked (ListFields is one C call; most of a request is unset).
+        present = {field.name for field, _ in message.ListFields()}
         for spec in self._fields:
-            found.extend(_check_field(spec, message, now, prefix))
+            if spec.required or spec.name in present:
+                found.extend(_check_field(spec, message, now, prefix))
         if self._cross is not None:
             found.extend(self._cross(message, prefix, now))
         return found
