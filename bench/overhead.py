@@ -107,7 +107,8 @@ async def record_bodies() -> tuple[dict[str, tuple[int, bytes]], str]:
         )
         job_id = created["JobId"]
         jobs = await client.call_raw("DescribeReplicationJobs", {"JobId.1": job_id}, creds)
-        refused = await AiohttpTransport().post_form(
+        transport = AiohttpTransport()
+        refused = await transport.post_form(
             emulator.url + "/",
             build_request_body(
                 "CreateReplicationJob",
@@ -118,6 +119,7 @@ async def record_bodies() -> tuple[dict[str, tuple[int, bytes]], str]:
             ),
             30.0,
         )
+        await transport.close()
     await emulator.stop()
     answers = {
         "DescribeSourceServers": (200, json.dumps(sources).encode()),
