@@ -92,7 +92,9 @@ class Settings(BaseSettings):
         json_schema_extra={"flag": "--redis-url"},
         description=(
             "Redis URL (redis://, rediss://, unix://) for idempotency records and rate limits "
-            "shared by replicas; unset: kept in memory (one process)."
+            "shared by replicas; unset: kept in memory (one process). Options: user and "
+            "password, database (path or ?db=), and for rediss:// ?ssl_cert_reqs=, "
+            "?ssl_ca_certs=, ?ssl_check_hostname=."
         ),
     )
     redis_timeout_seconds: float = Field(

@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import Any, Final
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from gateway.idempotency.base import (
@@ -39,6 +38,7 @@ from gateway.idempotency.base import (
     key_digest,
     to_millis,
 )
+from gateway.redisio import RedisIOError, ScriptClient
 
 __all__ = ["DEFAULT_KEY_PREFIX", "RedisIdempotencyStore"]
 
@@ -54,8 +54,9 @@ _STARTED, _REPLAY, _MISMATCH, _IN_FLIGHT = 0, 1, 2, 3
 class RedisIdempotencyStore:
     """:class:`~gateway.idempotency.IdempotencyStore` on a Redis (or Valkey) server.
 
-    ``client`` must return bytes (``decode_responses=False``); with ``owns_client`` the
-    store closes it in :meth:`close`.  Every operation may be re-sent by the client's retry
+    ``client`` is the gateway's pipelined client (:mod:`gateway.redisio`) or a redis-py
+    client returning bytes (``decode_responses=False``); with ``owns_client`` the store
+    closes it in :meth:`close`.  Every operation may be re-sent by the client's retry
     policy: the script recognises a repeated ``begin`` or ``complete`` by its owner token.
     Still, keep retries few and timeouts short (:func:`~gateway.idempotency.store_from_url`
     does).  ``timeout``, if set, bounds each operation as a whole, retries included.  Any
@@ -64,13 +65,14 @@ class RedisIdempotencyStore:
 
     def __init__(
         self,
-        client: Redis,
+        client: ScriptClient,
         *,
         key_prefix: str = DEFAULT_KEY_PREFIX,
         timeout: float | None = None,
         owns_client: bool = False,
     ) -> None:
-        if client.connection_pool.connection_kwargs.get("decode_responses"):
+        pool = getattr(client, "connection_pool", None)  # a redis-py client
+        if pool is not None and pool.connection_kwargs.get("decode_responses"):
             raise ValueError("RedisIdempotencyStore needs a client with decode_responses=False")
         if timeout is not None:
             check_seconds("timeout", timeout)
@@ -142,7 +144,7 @@ class RedisIdempotencyStore:
         try:
             async with asyncio.timeout(self._timeout):
                 return await self._script(keys=[record_key], args=list(args))
-        except (RedisError, OSError, TimeoutError) as exc:
+        except (RedisIOError, RedisError, OSError, TimeoutError) as exc:
             detail = str(exc) or type(exc).__name__
             raise IdempotencyUnavailable(
                 f"idempotency store: {args[0]!s} failed: {detail}"

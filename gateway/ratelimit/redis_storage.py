@@ -7,8 +7,9 @@ caller and must not contain secrets (pass a hash-derived id, never a raw AccessK
 Several keys in one call must live on one server, so Redis Cluster is not supported.
 
 The Lua script is package data (``gcra.lua``), loaded with :mod:`importlib.resources` and
-registered with ``register_script``: redis-py sends EVALSHA and reloads the script once on
-NOSCRIPT (e.g. after a failover or ``SCRIPT FLUSH``).
+registered with ``register_script``: the client sends EVALSHA and the script itself once on
+NOSCRIPT (e.g. after a failover or ``SCRIPT FLUSH``).  The client is the gateway's own
+pipelined one (:mod:`gateway.redisio`) when built from a URL; a redis-py client works too.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ import asyncio
 from collections.abc import Sequence
 from importlib import resources
 
-import redis.asyncio
 import redis.exceptions
 
 from gateway.ratelimit.gcra import check_unique_keys, emission_interval_us, evaluate, to_micros
 from gateway.ratelimit.model import Budget, RateLimiterUnavailableError, Verdict
+from gateway.redisio import RedisIOError, ScriptClient
 
 __all__ = ["DEFAULT_KEY_PREFIX", "GCRA_SCRIPT", "RedisRateLimiter"]
 
@@ -29,9 +30,9 @@ DEFAULT_KEY_PREFIX = "smcgw:rl:"
 
 GCRA_SCRIPT: str = resources.files("gateway.ratelimit").joinpath("gcra.lua").read_text("utf-8")
 
-# What a storage outage looks like from redis-py (ConnectionError, TimeoutError, BusyLoading,
-# ReadOnly after failover, ...) and from the socket or a caller's asyncio.timeout below it.
-_UNAVAILABLE = (redis.exceptions.RedisError, OSError, asyncio.TimeoutError)
+# What a storage outage looks like from either client (connection lost, BUSY, LOADING,
+# READONLY after failover, ...) and from the socket or the call's asyncio.timeout.
+_UNAVAILABLE = (RedisIOError, redis.exceptions.RedisError, OSError, asyncio.TimeoutError)
 
 
 class RedisRateLimiter:
@@ -47,7 +48,7 @@ class RedisRateLimiter:
 
     def __init__(
         self,
-        client: redis.asyncio.Redis,
+        client: ScriptClient,
         *,
         key_prefix: str = DEFAULT_KEY_PREFIX,
         timeout: float | None = None,

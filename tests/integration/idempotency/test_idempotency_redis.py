@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from ports import closed_port
 from redis.asyncio import Redis
 
 from gateway.idempotency import (
@@ -185,13 +185,6 @@ async def test_client_decoding_responses_is_refused(redis_url: str) -> None:
         await client.aclose()
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 async def test_unreachable_redis_raises_unavailable_promptly() -> None:
     store = store_from_url(f"redis://127.0.0.1:{closed_port()}/0", timeout=0.25)
     try:
@@ -208,10 +201,15 @@ async def test_unreachable_redis_raises_unavailable_promptly() -> None:
 
 
 async def test_silent_server_times_out_as_unavailable() -> None:
-    # A listener that accepts and never answers: the read timeout must end the call.
+    # A listener that accepts and never answers: the timeout must end the call, and the
+    # client must hang up the stalled connection (the next call opens a new one).
+    hung_up = asyncio.Event()
+
     async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read(-1)
         writer.close()
+        await writer.wait_closed()
+        hung_up.set()
 
     server = await asyncio.start_server(swallow, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -220,6 +218,7 @@ async def test_silent_server_times_out_as_unavailable() -> None:
         async with asyncio.timeout(10):  # hang guard only
             with pytest.raises(IdempotencyUnavailable):
                 await store.begin("team-a", "k1", FP)
+            await hung_up.wait()
     finally:
         await store.close()
         server.close()

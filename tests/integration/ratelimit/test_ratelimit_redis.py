@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 import redis
 import redis.asyncio
+from ports import closed_port
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
@@ -166,13 +167,6 @@ async def test_two_replicas_share_one_budget(redis_url: str) -> None:
     assert admitted <= rate * elapsed + burst + 1
     assert offered >= 1.5 * rate * elapsed  # really overloaded
     assert admitted >= rate * elapsed * 0.5  # and the shared budget was really used
-
-
-def closed_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
 
 
 @pytest.fixture
