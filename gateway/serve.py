@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import math
 import os
@@ -358,6 +359,17 @@ class GatewayProcess:
         return "\n".join(lines)
 
 
+def freeze_startup_objects() -> None:
+    """Keep what start-up built (modules, descriptors, routes, schemas: ~100k objects, all
+    living as long as the process) out of the collector's passes.
+
+    Each full collection walked them all: a pause of tens of milliseconds in the middle of
+    serving, seen in p99 latency.  Garbage made during start-up is collected first.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 async def _serve(
     settings: Settings,
     observability: Observability,
@@ -374,6 +386,7 @@ async def _serve(
         print(f"smc-gateway serve: {error}", file=sys.stderr)
         await process.stop(delay=0)
         return 1
+    freeze_startup_objects()
     if announce is None:
         print(process.banner(), flush=True)
     else:
