@@ -112,6 +112,14 @@ class Settings(BaseSettings):
         gt=0,
         description="How long an unfinished call holds its key; after a crash a retry takes over.",
     )
+    idempotency_max_records: int = Field(
+        default=50_000,
+        ge=1,
+        description=(
+            "Without Redis: most idempotency records kept in memory (about 1 kB each); beyond "
+            "it the oldest finished ones are dropped first."
+        ),
+    )
     upstream_rate_per_second: float = Field(
         default=20.0,
         gt=0,

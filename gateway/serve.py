@@ -198,7 +198,11 @@ class GatewayProcess:
             tenants=tenants,
             page_tokens=PageTokens(key),
             limiter=self.limiter,
-            idempotency=store_from_url(redis_url, timeout=s.redis_timeout_seconds),
+            idempotency=store_from_url(
+                redis_url,
+                timeout=s.redis_timeout_seconds,
+                max_records=s.idempotency_max_records,
+            ),
             idempotency_ttl=s.idempotency_ttl_seconds,
             idempotency_lease=s.idempotency_lease_seconds,
             fail_open=s.redis_fail_open,

@@ -14,8 +14,13 @@ __all__ = ["store_from_url"]
 _REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
 
 
-def store_from_url(url: str | None, *, timeout: float) -> IdempotencyStore:
+def store_from_url(
+    url: str | None, *, timeout: float, max_records: int | None = None
+) -> IdempotencyStore:
     """The store ``url`` names: memory for ``None`` or ``memory://``, else Redis.
+
+    A memory store holds at most ``max_records`` records (see
+    :class:`~gateway.idempotency.MemoryIdempotencyStore`); Redis keeps its own bounds.
 
     ``redis://``, ``rediss://`` and ``unix://`` URLs get a pipelined client of their own
     (:mod:`gateway.redisio`, closed by the store's ``close``): one connection shared by
@@ -25,10 +30,10 @@ def store_from_url(url: str | None, *, timeout: float) -> IdempotencyStore:
     """
     check_seconds("timeout", timeout)
     if url is None:
-        return MemoryIdempotencyStore()
+        return MemoryIdempotencyStore(max_records=max_records)
     scheme = urlsplit(url).scheme.lower()
     if scheme == "memory":
-        return MemoryIdempotencyStore()
+        return MemoryIdempotencyStore(max_records=max_records)
     if scheme in _REDIS_SCHEMES:
         client = RedisClient.from_url(url, timeout=timeout)
         return RedisIdempotencyStore(client, timeout=timeout, owns_client=True)

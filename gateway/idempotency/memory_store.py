@@ -1,16 +1,21 @@
 """Idempotency records in this process's memory: the default with one replica.
 
 Each operation runs without awaiting anything, so on one event loop it is atomic without a
-lock.  Memory stays bounded by the records alive within their TTL: every operation first
-drops the records whose time is up, found through a heap of expiry times (stale heap entries,
-left when a record's expiry moves or it is released, are skipped when they come up, and the
-heap is rebuilt whenever they outnumber the live records).
+lock.  Every operation first drops the records whose time is up, found through a heap of
+expiry times (stale heap entries, left when a record's expiry moves or it is released, are
+skipped when they come up, and the heap is rebuilt whenever they outnumber the live
+records).  With ``max_records`` the store also never holds more records than that (about
+1 kB each): a new key beyond it drops the oldest finished records first.  A retry of a
+dropped key runs again, and SMC's ``ClientToken`` (derived from the key) still makes a
+retried create return the same job.  In-flight records are never dropped: that could let a
+retry run alongside the first call.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -32,6 +37,8 @@ from gateway.idempotency.base import (
 
 __all__ = ["MemoryIdempotencyStore"]
 
+log = logging.getLogger(__name__)
+
 _RecordKey = tuple[str, str]
 
 
@@ -50,11 +57,18 @@ class MemoryIdempotencyStore:
     ``clock`` returns seconds (``time.time`` by default); tests inject a fake one.
     """
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.time, *, max_records: int | None = None
+    ) -> None:
+        if max_records is not None and max_records < 1:
+            raise ValueError(f"max_records must be at least 1, got {max_records}")
         self._clock = clock
+        self._max_records = max_records
+        # In first-begin order (an update keeps a key's place): the oldest come first.
         self._records: dict[_RecordKey, _Record] = {}
         self._expiries: list[tuple[float, int, _RecordKey]] = []
         self._sequence = itertools.count()
+        self.dropped = 0  # finished records dropped to stay within max_records
 
     def __len__(self) -> int:
         """Records currently held (expired ones may linger until the next operation)."""
@@ -91,6 +105,7 @@ class MemoryIdempotencyStore:
             lease_until=now + lease_seconds,
         )
         self._put((scope, key), record)
+        self._keep_within_bound()
         return Started(owner)
 
     async def complete(
@@ -148,6 +163,30 @@ class MemoryIdempotencyStore:
                 for live_key, live in self._records.items()
             ]
             heapq.heapify(self._expiries)
+
+    def _keep_within_bound(self) -> None:
+        """Drop the oldest finished records beyond ``max_records``."""
+        if self._max_records is None:
+            return
+        excess = len(self._records) - self._max_records
+        if excess <= 0:
+            return
+        oldest_done = []
+        for record_key, record in self._records.items():
+            if record.response is not None:
+                oldest_done.append(record_key)
+                if len(oldest_done) == excess:
+                    break
+        for record_key in oldest_done:
+            del self._records[record_key]
+        if oldest_done and not self.dropped:
+            log.warning(
+                "idempotency records in memory reached %d: the oldest finished ones are "
+                "dropped (a retry of their key runs again); use Redis or raise "
+                "idempotency_max_records",
+                self._max_records,
+            )
+        self.dropped += len(oldest_done)
 
     def _sweep(self) -> float:
         """Drop every record whose time is up; returns the current time."""

@@ -10,6 +10,7 @@ from gateway.idempotency import (
     Replay,
     Started,
     StoredResponse,
+    store_from_url,
 )
 
 FP = b"fingerprint"
@@ -86,3 +87,62 @@ async def test_close_forgets_everything(store: MemoryIdempotencyStore) -> None:
     await store.begin("t", "k", FP)
     await store.close()
     assert len(store) == 0
+
+
+async def _finish(store: MemoryIdempotencyStore, key: str) -> None:
+    started = await store.begin("t", key, FP)
+    assert isinstance(started, Started)
+    assert await store.complete("t", key, started.owner, OK)
+
+
+async def test_a_bounded_store_drops_the_oldest_finished_records_first(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = MemoryIdempotencyStore(max_records=3)
+    for key in ("a", "b", "c"):
+        await _finish(store, key)
+    assert isinstance(await store.begin("t", "a", FP), Replay)  # a replay keeps its place
+    with caplog.at_level("WARNING"):
+        await _finish(store, "d")
+        await _finish(store, "e")
+    assert len(store) == 3
+    assert store.dropped == 2
+    for kept in ("c", "d", "e"):
+        assert isinstance(await store.begin("t", kept, FP), Replay)
+    # "a" and "b" were dropped: their key starts afresh.
+    assert isinstance(await store.begin("t", "a", FP), Started)
+    warnings = [r for r in caplog.records if "idempotency_max_records" in r.getMessage()]
+    assert len(warnings) == 1  # once, not per dropped record
+
+
+async def test_in_flight_records_are_never_dropped() -> None:
+    store = MemoryIdempotencyStore(max_records=2)
+    for key in ("busy-1", "busy-2"):
+        assert isinstance(await store.begin("t", key, FP), Started)
+    # Beyond the bound with nothing finished to drop: held above it rather than risk a
+    # retry running alongside a call still in flight.
+    await _finish(store, "done")
+    assert len(store) == 3
+    assert store.dropped == 0
+    assert isinstance(await store.begin("t", "busy-3", FP), Started)
+    assert store.dropped == 1  # the one finished record went
+    assert len(store) == 3
+    for key in ("busy-1", "busy-2", "busy-3"):
+        assert isinstance(await store.begin("t", key, FP), InFlight)
+    assert isinstance(await store.begin("t", "done", FP), Started)
+
+
+@pytest.mark.parametrize("bad", [0, -5])
+def test_the_bound_must_be_positive(bad: int) -> None:
+    with pytest.raises(ValueError, match="max_records"):
+        MemoryIdempotencyStore(max_records=bad)
+
+
+@pytest.mark.parametrize("url", [None, "memory://"])
+async def test_the_factory_passes_the_bound_to_a_memory_store(url: str | None) -> None:
+    store = store_from_url(url, timeout=1.0, max_records=1)
+    assert isinstance(store, MemoryIdempotencyStore)
+    await _finish(store, "a")
+    await _finish(store, "b")
+    assert len(store) == 1
+    assert store.dropped == 1
