@@ -4,7 +4,7 @@
 
 Starts the emulator and ``smc-gateway serve`` in the benchmark's production configuration
 (tracing at the default sampler to a local OTLP sink, JSON logs at INFO), loads one route at
-concurrency 8 (wrk or the grpc-js script) and records the gateway with ``py-spy record
+concurrency 8 (wrk or h2load) and records the gateway with ``py-spy record
 --nonblocking`` (so the process is never paused).  Each table lists functions by the share of
 samples they were on the stack (inclusive) and at the top of it (self).
 """
