@@ -13,9 +13,10 @@ by ``--requests`` POSTs (an ~800-byte form body, like a signed SMC request) issu
 * client CPU per request: ``time.process_time()`` delta / requests (this process only);
 * wall throughput: requests / ``time.perf_counter()`` delta.
 
-Clients: (a) aiohttp ClientSession + keep-alive TCPConnector, (b) httpx.AsyncClient as
-installed (httpcore transport), (c) httpx.AsyncClient over ``httpx_aiohttp.AiohttpTransport``,
-(d) aiohttp on a uvloop event loop. Rounds are interleaved (a b c d a b c d ...); medians
+Clients: (a) aiohttp ClientSession + keep-alive TCPConnector, (b) the gateway's own
+``gateway.smc.http1.Http1Transport`` (the SMC client's default), (c) httpx.AsyncClient as
+installed (httpcore transport), (d) httpx.AsyncClient over ``httpx_aiohttp.AiohttpTransport``,
+(e) aiohttp on a uvloop event loop. Rounds are interleaved (a b c d e a b c d e ...); medians
 and ratios to (a) are reported. Writes ``bench/out/bench_transport.json``.
 """
 
@@ -141,9 +142,22 @@ async def httpx_aiohttp_client(url: str) -> tuple[PostFn, Callable[[], Awaitable
     return post, client.aclose
 
 
+async def http1_client(url: str) -> tuple[PostFn, Callable[[], Awaitable[None]]]:
+    from gateway.smc.http1 import Http1Transport
+
+    transport = Http1Transport()
+    body = REQUEST_BODY.decode("ascii")
+
+    async def post() -> int:
+        return (await transport.post_form(url, body, 30.0)).status
+
+    return post, transport.close
+
+
 CLIENTS: dict[str, tuple[ClientFactory, bool]] = {
     # name: (factory, run on uvloop)
     "aiohttp": (aiohttp_client, False),
+    "gateway Http1Transport": (http1_client, False),
     "httpx": (httpx_client, False),
     "httpx+httpx_aiohttp": (httpx_aiohttp_client, False),
     "aiohttp+uvloop": (aiohttp_client, True),

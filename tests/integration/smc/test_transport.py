@@ -1,4 +1,7 @@
-"""AiohttpTransport over real loopback sockets: answers, failures, pooling."""
+"""Both transports over real loopback sockets: answers, failures, pooling.
+
+``Http1Transport`` is the SMC client's default; ``AiohttpTransport`` stays for the bench's
+bare pass-through (and as an option).  Every behaviour here holds for both."""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ import pytest
 from aiohttp import web
 
 from gateway.smc.errors import SmcTransportError
-from gateway.smc.transport import AiohttpTransport
+from gateway.smc.http1 import Http1Transport
+from gateway.smc.transport import AiohttpTransport, Transport
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -26,14 +30,14 @@ async def _serve(handler: Handler) -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{port}/"
 
 
-@pytest.fixture
-async def transport() -> AsyncIterator[AiohttpTransport]:
-    t = AiohttpTransport(max_connections=4)
+@pytest.fixture(params=[Http1Transport, AiohttpTransport])
+async def transport(request: pytest.FixtureRequest) -> AsyncIterator[Transport]:
+    t: Transport = request.param(max_connections=4)
     yield t
     await t.close()
 
 
-async def test_posts_form_body_and_reads_answer(transport: AiohttpTransport) -> None:
+async def test_posts_form_body_and_reads_answer(transport: Transport) -> None:
     seen: list[tuple[str, str, bytes]] = []
     peers: set[object] = set()
 
@@ -56,7 +60,7 @@ async def test_posts_form_body_and_reads_answer(transport: AiohttpTransport) -> 
     assert len(peers) == 1
 
 
-async def test_connection_refused_is_not_sent(transport: AiohttpTransport) -> None:
+async def test_connection_refused_is_not_sent(transport: Transport) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -66,7 +70,7 @@ async def test_connection_refused_is_not_sent(transport: AiohttpTransport) -> No
     assert caught.value.sent is False
 
 
-async def test_dropped_connection_may_have_been_sent(transport: AiohttpTransport) -> None:
+async def test_dropped_connection_may_have_been_sent(transport: Transport) -> None:
     async def handler(request: web.Request) -> web.Response:
         await request.read()
         assert request.transport is not None
@@ -83,7 +87,7 @@ async def test_dropped_connection_may_have_been_sent(transport: AiohttpTransport
     assert caught.value.sent is True
 
 
-async def test_timeout_may_have_been_sent(transport: AiohttpTransport) -> None:
+async def test_timeout_may_have_been_sent(transport: Transport) -> None:
     release = asyncio.Event()
 
     async def handler(request: web.Request) -> web.Response:
@@ -100,7 +104,7 @@ async def test_timeout_may_have_been_sent(transport: AiohttpTransport) -> None:
     assert caught.value.sent is True
 
 
-async def test_error_statuses_are_answers_not_exceptions(transport: AiohttpTransport) -> None:
+async def test_error_statuses_are_answers_not_exceptions(transport: Transport) -> None:
     async def handler(request: web.Request) -> web.Response:
         return web.Response(status=502, text="<html>bad gateway</html>", content_type="text/html")
 
@@ -113,7 +117,7 @@ async def test_error_statuses_are_answers_not_exceptions(transport: AiohttpTrans
     assert answer.body.startswith(b"<html>")
 
 
-async def test_session_is_recreated_after_close(transport: AiohttpTransport) -> None:
+async def test_session_is_recreated_after_close(transport: Transport) -> None:
     async def handler(request: web.Request) -> web.Response:
         return web.json_response({})
 
