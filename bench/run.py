@@ -736,9 +736,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 {"bare": bare_grpc, "gateway": gateway},
                 c,
                 args,
-                lambda server, c, s: grpc_load(
-                    target(server), "list", "10", concurrency=c, seconds=s
-                ),
+                grpc_fire("list", "10"),
             )
             if args.quick:
                 continue
@@ -756,9 +754,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 {"bare": bare_grpc, "gateway": gateway},
                 c,
                 args,
-                lambda server, c, s: grpc_load(
-                    target(server), "get", job_id, concurrency=c, seconds=s
-                ),
+                grpc_fire("get", job_id),
             )
             writers = {
                 "bare": bare_rest,
@@ -819,9 +815,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 processes,
                 64,
                 args,
-                lambda server, c, s: grpc_load(
-                    target(server), "get", job_id, concurrency=c, seconds=s
-                ),
+                grpc_fire("get", job_id),
             )
             for server in processes.values():
                 server.stop()

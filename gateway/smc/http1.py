@@ -75,7 +75,6 @@ class _Connection(asyncio.Protocol):
         self._encoding = ""
         self._body: list[bytes] = []
         self._size = 0
-        self._header_name = b""
         self._headers_done = False
         self._framed = False  # Content-Length or chunked: the body does not end at close
         self.reusable = False
@@ -105,13 +104,13 @@ class _Connection(asyncio.Protocol):
     # httptools callbacks
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if name:  # a header split across reads arrives in pieces
-            self._header_name = name.lower()
-        if self._header_name == b"content-type":
-            self._content_type += value.decode("latin-1")
-        elif self._header_name == b"content-encoding":
-            self._encoding += value.decode("latin-1")
-        elif self._header_name in (b"content-length", b"transfer-encoding"):
+        # httptools hands over each header whole, even when it spans several reads.
+        name = name.lower()
+        if name == b"content-type":
+            self._content_type = value.decode("latin-1")
+        elif name == b"content-encoding":
+            self._encoding = value.decode("latin-1")
+        elif name in (b"content-length", b"transfer-encoding"):
             self._framed = True
 
     def on_headers_complete(self) -> None:
