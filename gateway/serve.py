@@ -48,6 +48,7 @@ from gateway.observability import (
     instrument_rest_app,
 )
 from gateway.ratelimit import FailSafeRateLimiter, limiter_from_url
+from gateway.redisio import RedisClient, shared_client
 from gateway.rest.app import build_rest_app
 from gateway.smc.client import SmcClient
 from gateway.smc.credentials import Credentials
@@ -159,6 +160,7 @@ class GatewayProcess:
         self._http_task: asyncio.Task[None] | None = None
         self.watcher: TenantsFileWatcher | None = None
         self.limiter: FailSafeRateLimiter | None = None
+        self._redis: RedisClient | None = None
 
     @property
     def observability(self) -> Observability:
@@ -184,8 +186,11 @@ class GatewayProcess:
             tenants = TenantDirectory([upstream.demo])
         key = s.page_token_key.get_secret_value().encode() if s.page_token_key else None
         redis_url = s.redis_url.get_secret_value() if s.redis_url else None
+        # One connection for the limiter and the idempotency store: a keyed write's charge
+        # and begin leave in one write, and concurrent calls' commands share reads.
+        self._redis = redis = shared_client(redis_url, timeout=s.redis_timeout_seconds)
         self.limiter = FailSafeRateLimiter(
-            limiter_from_url(redis_url, timeout=s.redis_timeout_seconds),
+            limiter_from_url(redis_url, timeout=s.redis_timeout_seconds, client=redis),
             fail_open=s.redis_fail_open,
             on_error=self._report_redis_error,
         )
@@ -202,6 +207,7 @@ class GatewayProcess:
                 redis_url,
                 timeout=s.redis_timeout_seconds,
                 max_records=s.idempotency_max_records,
+                client=redis,
             ),
             idempotency_ttl=s.idempotency_ttl_seconds,
             idempotency_lease=s.idempotency_lease_seconds,
@@ -336,6 +342,8 @@ class GatewayProcess:
             await self.watcher.stop()
         if self._gateway is not None:
             await self._gateway.close()
+        if self._redis is not None:
+            await self._redis.aclose()
         if self.emulator is not None:
             await self.emulator.stop()
         if self._observability is not None:

@@ -14,7 +14,7 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -50,6 +50,7 @@ from gateway.core.upstream_errors import from_smc_error
 from gateway.core.validation import validate
 from gateway.core.watch import JobWatcher
 from gateway.idempotency import (
+    BeginResult,
     IdempotencyStore,
     IdempotencyUnavailable,
     InFlight,
@@ -161,6 +162,10 @@ class Gateway:
         self.limiter: RateLimiter = limiter or MemoryRateLimiter()
         self.rates = rates or RateDefaults()
         self.idempotency: IdempotencyStore = idempotency or MemoryIdempotencyStore()
+        # A store across the network (Redis): a keyed write's ``begin`` is sent with the
+        # rate-limit charge, so both leave in one write and share one round trip.
+        self._begin_with_charge = not isinstance(self.idempotency, MemoryIdempotencyStore)
+        self._background: set[asyncio.Task[None]] = set()
         self.idempotency_ttl = idempotency_ttl
         self.idempotency_lease = idempotency_lease
         self.fail_open = fail_open
@@ -174,6 +179,8 @@ class Gateway:
         }
 
     async def close(self) -> None:
+        if self._background:  # releases of records begun for refused calls
+            await asyncio.gather(*self._background, return_exceptions=True)
         await self.watcher.close()
         await self.client.close()
         await self.limiter.aclose()
@@ -185,9 +192,9 @@ class Gateway:
         if handler is None:
             raise UnimplementedError(f"method {name} is not implemented", reason="UNIMPLEMENTED")
         call = self._begin(name, ctx, request)
-        await self._charge(call)
         if call.mutating and call.idempotency_key:
-            return await self._once(call, handler, request)
+            return await self._once(call, handler, request)  # charges the call itself
+        await self._charge(call)
         return await handler(call, request)
 
     def watch(self, ctx: CallContext, request: Message) -> AsyncIterator[Message]:
@@ -280,14 +287,22 @@ class Gateway:
     async def _once(self, call: _Call, handler: Handler, request: Message) -> Message:
         """Run a keyed write at most once per (tenant, key): start it, or replay its answer."""
         key, store, scope = call.idempotency_key or "", self.idempotency, call.tenant.id
-        try:
-            begun = await store.begin(
+
+        def begin() -> Coroutine[Any, Any, BeginResult]:
+            return store.begin(
                 scope,
                 key,
                 _fingerprint(call.name, request),
                 lease_seconds=self.idempotency_lease,
                 ttl_seconds=self.idempotency_ttl,
             )
+
+        try:
+            if self._begin_with_charge:
+                begun = await self._begin_while_charging(call, begin())
+            else:
+                await self._charge(call)  # a refused call never touches its record
+                begun = await begin()
         except IdempotencyUnavailable as error:
             self.events.store_error("idempotency", error)
             self.events.idempotency(scope, "unavailable")
@@ -321,6 +336,36 @@ class Gateway:
             )
         self.events.idempotency(scope, "started")
         return await self._run_recorded(call, handler, request, begun)
+
+    async def _begin_while_charging(
+        self, call: _Call, begin: Coroutine[Any, Any, BeginResult]
+    ) -> BeginResult:
+        """Charge the call while its record is begun: one round trip to Redis, not two.
+
+        The begin runs as a task started before the charge is sent; the store and the
+        limiter share one pipelined connection, so both commands leave in one write.  If
+        the charge refuses the call (or fails), a record it began is released, so a retry
+        of the same key starts afresh, as when the charge came first.
+        """
+        begun = asyncio.get_running_loop().create_task(begin)
+        try:
+            await self._charge(call)
+        except BaseException:
+            begun.add_done_callback(lambda task: self._release_unused(call, task))
+            raise
+        return await begun
+
+    def _release_unused(self, call: _Call, begun: asyncio.Task[BeginResult]) -> None:
+        if begun.cancelled() or begun.exception() is not None:
+            return  # nothing was begun (a store failure was reported by the charge's error)
+        started = begun.result()
+        if isinstance(started, Started):
+            release = self.idempotency.release(
+                call.tenant.id, call.idempotency_key or "", started.owner
+            )
+            task = asyncio.get_running_loop().create_task(_quietly(release))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     async def _run_recorded(
         self, call: _Call, handler: Handler, request: Message, started: Started

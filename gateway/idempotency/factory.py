@@ -7,15 +7,17 @@ from urllib.parse import urlsplit
 from gateway.idempotency.base import IdempotencyStore, check_seconds
 from gateway.idempotency.memory_store import MemoryIdempotencyStore
 from gateway.idempotency.redis_store import RedisIdempotencyStore
-from gateway.redisio import RedisClient
+from gateway.redisio import REDIS_SCHEMES, RedisClient
 
 __all__ = ["store_from_url"]
 
-_REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
-
 
 def store_from_url(
-    url: str | None, *, timeout: float, max_records: int | None = None
+    url: str | None,
+    *,
+    timeout: float,
+    max_records: int | None = None,
+    client: RedisClient | None = None,
 ) -> IdempotencyStore:
     """The store ``url`` names: memory for ``None`` or ``memory://``, else Redis.
 
@@ -25,8 +27,10 @@ def store_from_url(
     ``redis://``, ``rediss://`` and ``unix://`` URLs get a pipelined client of their own
     (:mod:`gateway.redisio`, closed by the store's ``close``): one connection shared by
     every operation of the process, opened within ``timeout`` seconds and reopened after a
-    failure; ``timeout`` also bounds each operation as a whole.  No connection is made
-    here.  Any other scheme raises ``ValueError`` naming it.
+    failure; ``timeout`` also bounds each operation as a whole.  ``client``, if given, is
+    used instead (and left open by the store): the rate limiter's, so a keyed write's
+    begin and charge leave in one write.  No connection is made here.  Any other scheme
+    raises ``ValueError`` naming it.
     """
     check_seconds("timeout", timeout)
     if url is None:
@@ -34,9 +38,11 @@ def store_from_url(
     scheme = urlsplit(url).scheme.lower()
     if scheme == "memory":
         return MemoryIdempotencyStore(max_records=max_records)
-    if scheme in _REDIS_SCHEMES:
-        client = RedisClient.from_url(url, timeout=timeout)
-        return RedisIdempotencyStore(client, timeout=timeout, owns_client=True)
+    if scheme in REDIS_SCHEMES:
+        if client is not None:
+            return RedisIdempotencyStore(client, timeout=timeout)
+        own = RedisClient.from_url(url, timeout=timeout)
+        return RedisIdempotencyStore(own, timeout=timeout, owns_client=True)
     raise ValueError(
         f"idempotency store URL scheme {scheme!r} is not supported: "
         "use memory://, redis://, rediss:// or unix://"

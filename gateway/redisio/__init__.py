@@ -3,16 +3,19 @@ store over one pipelined connection per client (:mod:`gateway.redisio.client`), 
 RESP2 (:mod:`gateway.redisio.resp`)."""
 
 from gateway.redisio.client import (
+    REDIS_SCHEMES,
     ConnectionLostError,
     Endpoint,
     RedisClient,
     Script,
     ScriptClient,
     endpoint_from_url,
+    shared_client,
 )
 from gateway.redisio.resp import ProtocolError, RedisIOError, Reply, ReplyError
 
 __all__ = [
+    "REDIS_SCHEMES",
     "ConnectionLostError",
     "Endpoint",
     "ProtocolError",
@@ -23,4 +26,5 @@ __all__ = [
     "Script",
     "ScriptClient",
     "endpoint_from_url",
+    "shared_client",
 ]

@@ -29,6 +29,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
+from urllib.parse import urlsplit
 
 from redis.asyncio.connection import parse_url
 
@@ -43,6 +44,7 @@ from gateway.redisio.resp import (
 )
 
 __all__ = [
+    "REDIS_SCHEMES",
     "ConnectionLostError",
     "Endpoint",
     "RedisClient",
@@ -50,7 +52,11 @@ __all__ = [
     "Script",
     "ScriptClient",
     "endpoint_from_url",
+    "shared_client",
 ]
+
+# URL schemes that name a Redis server (TCP, TLS, a unix socket).
+REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
 
 # A reply larger than this without its end is a broken stream, not a reply of ours.
 _MAX_BUFFER = 64 * 1024 * 1024
@@ -301,6 +307,14 @@ def _handshake(endpoint: Endpoint) -> list[tuple[str, bytes]]:
     if endpoint.db:
         commands.append(("SELECT", encode_command("SELECT", endpoint.db)))
     return commands
+
+
+def shared_client(url: str | None, *, timeout: float) -> RedisClient | None:
+    """One client for everything of the process that ``url`` puts in Redis; ``None``
+    unless ``url`` names a Redis server.  No connection is made here."""
+    if url is None or urlsplit(url).scheme.lower() not in REDIS_SCHEMES:
+        return None
+    return RedisClient.from_url(url, timeout=timeout)
 
 
 class Script:
