@@ -58,6 +58,7 @@ def table(raw: Path, title: str, rows: int = 45) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--only", nargs="*", help="profile only these loads (by name)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="smc-profile-"))
     emulator, endpoint, _, job_id = bench.setup_upstream(work, 12)
@@ -80,8 +81,13 @@ def main() -> None:
             f"{rest}/v1/sources?pageSize=10", concurrency=8, seconds=s
         ),
         "rest-get-job": lambda s: bench.wrk(f"{rest}/v1/jobs/{job_id}", concurrency=8, seconds=s),
+        "grpc-list-sources": lambda s: bench.grpc_load(
+            target, "list", "10", concurrency=8, seconds=s
+        ),
         "grpc-get-job": lambda s: bench.grpc_load(target, "get", job_id, concurrency=8, seconds=s),
     }
+    only = set(args.only or loads)
+    loads = {name: fire for name, fire in loads.items() if name in only}
     OUT.mkdir(exist_ok=True)
     try:
         for name, fire in loads.items():

@@ -63,37 +63,42 @@ def evaluate(
     """
     if len(stored) != len(budgets):
         raise ValueError("one stored TAT per budget expected")
-    intervals = [emission_interval_us(b.rate) for b in budgets]
-    tats = [now_us if t is None or t < now_us else t for t in stored]
-    admits = [
-        tat - now_us <= t * (b.burst - 1)
-        for b, t, tat in zip(budgets, intervals, tats, strict=True)
-    ]
-    allowed = all(admits)
-    after = tuple(tat + t if allowed else tat for tat, t in zip(tats, intervals, strict=True))
+    # Two passes over the budgets (admission needs every budget's answer first), written as
+    # plain loops: this runs on every call.
+    rows = []
+    allowed = True
+    for budget, tat_stored in zip(budgets, stored, strict=True):
+        interval = emission_interval_us(budget.rate)
+        tat = now_us if tat_stored is None or tat_stored < now_us else tat_stored
+        tolerance = interval * (budget.burst - 1)
+        admits = tat - now_us <= tolerance
+        allowed = allowed and admits
+        rows.append((budget, interval, tat, tolerance, admits))
 
     decisions: list[Decision] = []
-    for b, t, tat, new_tat, ok in zip(budgets, intervals, tats, after, admits, strict=True):
-        remaining = max(0, (t * b.burst - (new_tat - now_us)) // t)
-        retry_us = 0 if ok else tat - t * (b.burst - 1) - now_us
+    after: list[int] = []
+    limiting: Budget | None = None
+    extreme = 0.0
+    for budget, interval, tat, tolerance, admits in rows:
+        new_tat = tat + interval if allowed else tat
+        after.append(new_tat)
+        remaining = max(0, (interval * budget.burst - (new_tat - now_us)) // interval)
+        retry_after = 0.0 if admits else (tat - tolerance - now_us) / MICROS
         decisions.append(
             Decision(
-                allowed=ok,
-                limit=b.burst,
+                allowed=admits,
+                limit=budget.burst,
                 remaining=remaining,
-                retry_after=retry_us / MICROS,
+                retry_after=retry_after,
                 reset_after=(new_tat - now_us) / MICROS,
             )
         )
-
-    limiting: Budget | None = None
-    if decisions:
-        if allowed:
-            index = min(range(len(decisions)), key=lambda i: decisions[i].remaining)
-        else:
-            index = max(range(len(decisions)), key=lambda i: decisions[i].retry_after)
-        limiting = budgets[index]
+        # Admitted: the budget with the fewest calls left; refused: the longest wait (the
+        # first such budget on ties).
+        key = -remaining if allowed else retry_after
+        if limiting is None or key > extreme:
+            limiting, extreme = budget, key
     verdict = Verdict(
         allowed=allowed, decisions=tuple(decisions), limiting=limiting, budgets=tuple(budgets)
     )
-    return verdict, after
+    return verdict, tuple(after)

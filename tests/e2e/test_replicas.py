@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 import grpc
 import pytest
+import redis
 from gateway_processes import Gateway, Process, start_emulator, start_gateway
 from google.protobuf.json_format import MessageToDict
 from google.rpc import error_details_pb2
@@ -211,6 +212,25 @@ async def test_one_job_per_key_across_replicas(cluster: Cluster) -> None:
         made = {j["SourceId"]: j["JobId"] for j in await _jobs_of(session, cluster, AK_A[0])}
         assert {body["jobId"] for body, _ in distinct} == {made[s] for s in others}
         assert not any(replayed for _, replayed in distinct)
+
+
+async def test_each_replica_keeps_one_redis_connection(
+    cluster: Cluster, redis_server: ValkeyServer
+) -> None:
+    """The rate limiter and the idempotency store of a process share one connection."""
+    async with aiohttp.ClientSession() as session:
+        sources_ = await _add_sources(session, cluster, len(cluster.replicas))
+        for replica, source in zip(cluster.replicas, sources_, strict=True):
+            # A read (rate limit only) and a keyed write (rate limit and record).
+            headers = {"Authorization": f"Bearer {KEY_A}"}
+            async with session.get(f"{replica.rest}/v1/sources", headers=headers) as r:
+                assert r.status == 200, await r.text()
+            body, _ = await create_until_answered(session, replica.rest, source, f"conn-{source}")
+            assert body["jobId"]
+    with redis.Redis(port=redis_server.port) as probe:
+        clients = probe.client_list()
+    gateways = [c for c in clients if c["db"] == "1"]  # the replicas use database 1
+    assert len(gateways) == len(cluster.replicas), gateways
 
 
 async def test_retry_after_a_replica_crash_returns_the_same_job(cluster: Cluster) -> None:

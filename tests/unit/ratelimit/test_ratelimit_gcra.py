@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway.ratelimit import Budget, Decision, Verdict
 from gateway.ratelimit.gcra import emission_interval_us, evaluate, to_micros
@@ -90,3 +92,57 @@ def test_verdict_budgets_must_align_with_decisions() -> None:
     budget = Budget("k", rate=1.0, burst=1, name="read")
     with pytest.raises(ValueError, match="align"):
         Verdict(allowed=True, decisions=(), limiting=None, budgets=(budget,))
+
+
+def _by_the_formulas(
+    budgets: list[Budget], now: int, stored: list[int | None]
+) -> tuple[Verdict, tuple[int, ...]]:
+    """The module docstring's formulas, budget by budget, with nothing folded together."""
+    intervals = [max(1, math.ceil(1_000_000 / b.rate)) for b in budgets]
+    tats = [now if t is None else max(t, now) for t in stored]
+    admits = [
+        tat - now <= t * (b.burst - 1) for b, t, tat in zip(budgets, intervals, tats, strict=True)
+    ]
+    allowed = all(admits)
+    after = tuple(tat + t if allowed else tat for tat, t in zip(tats, intervals, strict=True))
+    decisions = [
+        Decision(
+            allowed=ok,
+            limit=b.burst,
+            remaining=max(0, (t * b.burst - (new - now)) // t),
+            retry_after=0.0 if ok else (tat - t * (b.burst - 1) - now) / 1_000_000,
+            reset_after=(new - now) / 1_000_000,
+        )
+        for b, t, tat, new, ok in zip(budgets, intervals, tats, after, admits, strict=True)
+    ]
+    limiting = None
+    if decisions:
+        if allowed:  # the fewest remaining, the first on ties
+            index = min(range(len(decisions)), key=lambda i: decisions[i].remaining)
+        else:  # the longest wait, the first on ties
+            index = max(range(len(decisions)), key=lambda i: decisions[i].retry_after)
+        limiting = budgets[index]
+    verdict = Verdict(allowed, tuple(decisions), limiting, tuple(budgets))
+    return verdict, after
+
+
+_budgets = st.lists(
+    st.tuples(
+        st.sampled_from([0.001, 0.3, 1.0, 3.0, 7.5, 100.0, 1e6, 1e9]),
+        st.integers(min_value=1, max_value=50),
+    ),
+    max_size=4,
+).map(lambda specs: [Budget(f"k{i}", r, b, f"b{i}") for i, (r, b) in enumerate(specs)])
+
+
+@given(_budgets, st.integers(min_value=0, max_value=10**12), st.data())
+def test_evaluate_follows_the_formulas(
+    budgets: list[Budget], now: int, data: st.DataObject
+) -> None:
+    offsets = st.one_of(st.none(), st.integers(min_value=-(10**9), max_value=10**9))
+    stored = [None if (o := data.draw(offsets)) is None else now + o for _ in budgets]
+    verdict, after = evaluate(budgets, now, stored)
+    expected_verdict, expected_after = _by_the_formulas(budgets, now, stored)
+    assert verdict == expected_verdict
+    assert after == expected_after
+    assert all(type(d.retry_after) is float for d in verdict.decisions)
