@@ -38,3 +38,22 @@ def test_quick_benchmark_writes_its_report(tmp_path: Path) -> None:
             # Server, emulator and load generator together: some CPU, no more than there is
             # (plus measurement slack).
             assert 0 < float(cells[busy]) <= (os.cpu_count() or 1) + 0.5, line
+    # The report is rendered again, measuring nothing, from the run's JSON: the same file.
+    rendered = tmp_path / "RENDERED.md"
+    again = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "run.py"),
+            "--render",
+            str(ROOT / "bench" / "out" / "results-quick.json"),
+            "--results",
+            str(rendered),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
+    )
+    assert again.returncode == 0, again.stderr
+    assert rendered.read_text() == report
