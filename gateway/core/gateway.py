@@ -357,7 +357,7 @@ class Gateway:
 
     def _release_unused(self, call: _Call, begun: asyncio.Task[BeginResult]) -> None:
         if begun.cancelled() or begun.exception() is not None:
-            return  # nothing was begun (a store failure was reported by the charge's error)
+            return  # the begin failed or never ran: there is no record to release
         started = begun.result()
         if isinstance(started, Started):
             release = self.idempotency.release(

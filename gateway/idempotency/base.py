@@ -181,7 +181,7 @@ def check_scope_and_key(scope: str, key: str) -> None:
         raise ValueError("idempotency scope must be a non-empty string")
     if not isinstance(key, str) or not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise ValueError(f"idempotency key must be 1-{MAX_KEY_LENGTH} characters")
-    if not all(" " <= ch <= "~" for ch in key):
+    if not (key.isascii() and key.isprintable()):  # ASCII printable: ' ' to '~'
         raise ValueError("idempotency key must be printable ASCII")
 
 

@@ -310,8 +310,11 @@ def _handshake(endpoint: Endpoint) -> list[tuple[str, bytes]]:
 
 
 def shared_client(url: str | None, *, timeout: float) -> RedisClient | None:
-    """One client for everything of the process that ``url`` puts in Redis; ``None``
-    unless ``url`` names a Redis server.  No connection is made here."""
+    """The one client of a process's Redis state at ``url``, or ``None`` if not Redis.
+
+    The rate limiter and the idempotency store take it, so their commands share one
+    connection and leave together.  No connection is made here.
+    """
     if url is None or urlsplit(url).scheme.lower() not in REDIS_SCHEMES:
         return None
     return RedisClient.from_url(url, timeout=timeout)

@@ -235,7 +235,18 @@ async def test_str_fingerprint_is_its_utf8_bytes(harness: Harness) -> None:
 
 @pytest.mark.parametrize(
     ("scope", "key"),
-    [("", "k"), ("team-a", ""), ("team-a", "x" * 129), ("team-a", "é"), ("team-a", "a\nb")],
+    [
+        ("", "k"),
+        ("team-a", ""),
+        ("team-a", "x" * 129),
+        ("team-a", "é"),
+        ("team-a", "a\nb"),
+        ("team-a", "tab\there"),
+        ("team-a", "del\x7f"),
+        ("team-a", "nul\x00"),
+        ("team-a", "nbsp\u00a0"),
+        ("team-a", "wide\uff41"),
+    ],
 )
 async def test_bad_scope_or_key_is_refused(harness: Harness, scope: str, key: str) -> None:
     with pytest.raises(ValueError, match="idempotency"):

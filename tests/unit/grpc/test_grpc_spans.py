@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -9,7 +10,7 @@ import grpc
 import pytest
 from google.protobuf.message import Message
 from grpc_unit_helpers import SAMPLES, FakeCore
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
@@ -62,6 +63,17 @@ async def _get(
     return answer
 
 
+async def _finished(exporter: InMemorySpanExporter, count: int) -> tuple[ReadableSpan, ...]:
+    """The finished spans once there are ``count``: the server ends its span after the
+    status has left, so the client may see the answer first."""
+    for _ in range(500):  # at most 5 s
+        spans = exporter.get_finished_spans()
+        if len(spans) >= count:
+            break
+        await asyncio.sleep(0.01)
+    return spans
+
+
 async def test_a_sampled_caller_gets_a_child_server_span_around_the_core(
     traced: tuple[GrpcServer, FakeCore], exporter: InMemorySpanExporter
 ) -> None:
@@ -76,7 +88,7 @@ async def test_a_sampled_caller_gets_a_child_server_span_around_the_core(
     answer = await _get(server, SAMPLED)
     assert await answer.code() == grpc.StatusCode.OK
     assert recording == [True]  # the core ran inside the span
-    (span,) = exporter.get_finished_spans()
+    (span,) = await _finished(exporter, 1)
     assert span.name == GET_JOB
     assert span.kind is SpanKind.SERVER
     assert format(span.context.trace_id, "032x") == TRACE_ID
@@ -97,6 +109,7 @@ async def test_an_unsampled_call_records_nothing(
     server, _ = traced
     answer = await _get(server, UNSAMPLED)
     assert await answer.code() == grpc.StatusCode.OK
+    await asyncio.sleep(0.2)  # a span would be ended by now (see _finished)
     assert exporter.get_finished_spans() == ()
 
 
@@ -123,7 +136,7 @@ async def test_the_final_status_is_recorded_and_server_faults_mark_the_span(
     core.behaviour = behaviour
     answer = await _get(server, SAMPLED)
     assert await answer.code() == code
-    (span,) = exporter.get_finished_spans()
+    (span,) = await _finished(exporter, 1)
     assert (span.attributes or {})["rpc.grpc.status_code"] == code.value[0]
     expected = StatusCode.ERROR if server_fault else StatusCode.UNSET
     assert span.status.status_code is expected
