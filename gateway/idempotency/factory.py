@@ -39,10 +39,9 @@ def store_from_url(
     if scheme == "memory":
         return MemoryIdempotencyStore(max_records=max_records)
     if scheme in REDIS_SCHEMES:
-        if client is not None:
-            return RedisIdempotencyStore(client, timeout=timeout)
-        own = RedisClient.from_url(url, timeout=timeout)
-        return RedisIdempotencyStore(own, timeout=timeout, owns_client=True)
+        owned = client is None
+        client = client or RedisClient.from_url(url, timeout=timeout)
+        return RedisIdempotencyStore(client, timeout=timeout, owns_client=owned)
     raise ValueError(
         f"idempotency store URL scheme {scheme!r} is not supported: "
         "use memory://, redis://, rediss:// or unix://"

@@ -43,7 +43,6 @@ def limiter_from_url(
             f"unsupported rate-limit storage URL scheme {scheme!r}: "
             "use memory://, redis://, rediss:// or unix://"
         )
-    if client is not None:
-        return RedisRateLimiter(client, key_prefix=key_prefix, timeout=timeout)
-    own = RedisClient.from_url(url, timeout=timeout)
-    return RedisRateLimiter(own, key_prefix=key_prefix, timeout=timeout, owns_client=True)
+    owned = client is None
+    client = client or RedisClient.from_url(url, timeout=timeout)
+    return RedisRateLimiter(client, key_prefix=key_prefix, timeout=timeout, owns_client=owned)
