@@ -232,13 +232,17 @@ def _scope(scope: InstrumentationScope, attributes: _Attributes) -> bytes:
     return b"".join(parts)
 
 
-def _group(spans: Sequence[ReadableSpan]) -> list[tuple[Resource, list[tuple[Any, list[Any]]]]]:
+_Scope = InstrumentationScope | None
+_Groups = list[tuple[Resource, list[tuple[_Scope, list[ReadableSpan]]]]]
+
+
+def _group(spans: Sequence[ReadableSpan]) -> _Groups:
     """Spans by resource, then by scope, in first-seen order (equal ones together).
 
     Looked up by identity first: a resource's hash serializes its attributes to JSON.
     """
-    groups: list[tuple[Resource, list[tuple[Any, list[Any]]]]] = []
-    by_id: dict[tuple[int, int], list[Any]] = {}
+    groups: _Groups = []
+    by_id: dict[tuple[int, int], list[ReadableSpan]] = {}
     for span in spans:
         scope = span.instrumentation_scope or None
         found = by_id.get((id(span.resource), id(scope)))
@@ -249,11 +253,8 @@ def _group(spans: Sequence[ReadableSpan]) -> list[tuple[Resource, list[tuple[Any
     return groups
 
 
-def _find(
-    groups: list[tuple[Resource, list[tuple[Any, list[Any]]]]],
-    resource: Resource,
-    scope: InstrumentationScope | None,
-) -> list[Any]:
+def _find(groups: _Groups, resource: Resource, scope: _Scope) -> list[ReadableSpan]:
+    """The members' list of ``resource`` and ``scope``, added to ``groups`` if new."""
     scopes = next((s for r, s in groups if r == resource), None)
     if scopes is None:
         scopes = []
