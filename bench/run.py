@@ -141,6 +141,7 @@ class Server:
 # The emulator, whose CPU per request is reported beside the server's: on a small machine
 # the two share the cores, so the emulator's share bounds what any server can reach.
 UPSTREAM: list[Server] = []
+UNCACHED = "gateway, conversions not kept"
 
 
 def free_port() -> int:
@@ -459,12 +460,14 @@ def gateway_server(
     redis_url: str | None = None,
     label: str,
     workers: int = 1,
+    settings: dict[str, str] | None = None,
 ) -> Server:
     env = {
         "SMC_GATEWAY_LOG_LEVEL": "INFO",
         "SMC_GATEWAY_UPSTREAM_RATE_PER_SECOND": "1000000",
         "SMC_GATEWAY_UPSTREAM_BURST": "1000000",
         **(otel or {}),
+        **(settings or {}),
     }
     if redis_url:
         env["SMC_GATEWAY_REDIS_URL"] = redis_url
@@ -685,6 +688,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     label="sampling_1.0",
                 )
             )
+            # Every read converted afresh: SMC's answers here never change, so the gateway
+            # otherwise reads each source and job once and keeps it (conversion_cache_entries).
+            variants[UNCACHED] = keep(
+                gateway_server(
+                    endpoint,
+                    tenants,
+                    work,
+                    otel=otel(default_sink),
+                    label="uncached",
+                    settings={"SMC_GATEWAY_CONVERSION_CACHE_ENTRIES": "0"},
+                )
+            )
             redis = ValkeyServer(host="127.0.0.1", save="", appendonly="no")
             redis.start()
             variants["gateway, Redis"] = keep(
@@ -719,9 +734,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         list_path, get_path = "/v1/sources?pageSize=10", f"/v1/jobs/{job_id}"
         for c in [8] if args.quick else [8, 64]:
             group = {"bare": bare_rest, "gateway": gateway}
+            uncached = {} if args.quick else {UNCACHED: variants[UNCACHED]}
             if not args.quick:
                 group["gateway, tracing off"] = variants["gateway, tracing off"]
                 group["gateway, sampling 1.0"] = variants["gateway, sampling 1.0"]
+                group.update(uncached)
             results += side_by_side(
                 "read: ListSourceServers(10)",
                 "rest",
@@ -733,7 +750,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             results += side_by_side(
                 "read: ListSourceServers(10)",
                 "grpc",
-                {"bare": bare_grpc, "gateway": gateway},
+                {"bare": bare_grpc, "gateway": gateway, **uncached},
                 c,
                 args,
                 grpc_fire("list", "10"),
@@ -743,7 +760,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             results += side_by_side(
                 "read: GetReplicationJob",
                 "rest",
-                {"bare": bare_rest, "gateway": gateway},
+                {"bare": bare_rest, "gateway": gateway, **uncached},
                 c,
                 args,
                 rest_fire(get_path),
@@ -751,7 +768,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             results += side_by_side(
                 "read: GetReplicationJob",
                 "grpc",
-                {"bare": bare_grpc, "gateway": gateway},
+                {"bare": bare_grpc, "gateway": gateway, **uncached},
                 c,
                 args,
                 grpc_fire("get", job_id),
@@ -929,6 +946,25 @@ def targets(report: dict[str, Any]) -> list[tuple[str, str, str]]:
         "gateway, Redis",
         0.65,
     )
+    for scenario, short in (
+        ("read: ListSourceServers(10)", "ListSourceServers"),
+        ("read: GetReplicationJob", "GetReplicationJob"),
+    ):
+        for front in ("rest", "grpc"):
+            for c in (8, 64):
+                u, b = (
+                    _find(results, scenario, front, UNCACHED, c),
+                    _find(results, scenario, front, "bare", c),
+                )
+                if u and b:
+                    rows.append(
+                        (
+                            f"1. {front} read {short}, every answer converted afresh "
+                            f"(conversion_cache_entries=0), c={c}",
+                            f"{u.rps / b.rps:.2f}× ({u.rps:.0f} / {b.rps:.0f} req/s)",
+                            "reported",
+                        )
+                    )
     for front in ("rest", "grpc"):
         g = _find(results, "read: ListSourceServers(10)", front, "gateway", 8)
         b = _find(results, "read: ListSourceServers(10)", front, "bare", 8)

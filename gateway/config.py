@@ -80,6 +80,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1024 * 1024, gt=0, description="Largest REST request body accepted."
     )
+    conversion_cache_entries: int = Field(
+        default=1000,
+        ge=0,
+        description=(
+            "Sources and jobs whose API message and JSON are kept for answers that repeat "
+            "them unchanged, per kind (about 4 kB a source, 3 kB a job); 0 turns it off."
+        ),
+    )
     shutdown_grace_seconds: float = Field(
         default=20.0, ge=0, description="Time in-flight calls get to finish on SIGTERM."
     )

@@ -221,6 +221,7 @@ class GatewayProcess:
             ),
             default_timeout=s.default_timeout_seconds,
             events=obs.observer,
+            conversion_cache_entries=s.conversion_cache_entries,
         )
         if self.watcher is not None:
             status = self.watcher.status
@@ -241,6 +242,7 @@ class GatewayProcess:
             cors_allow_origins=s.cors_allow_origins,
             max_body_bytes=s.max_body_bytes,
             default_timeout=s.default_timeout_seconds,
+            conversion_cache_entries=s.conversion_cache_entries,
         )
         _add_health_routes(app, self)
         instrument_rest_app(app, obs.provider)

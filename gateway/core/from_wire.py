@@ -12,6 +12,10 @@ enums, flags, times, lists) are checked here.  Anything off that shape raises
 :class:`_UnusualShapeError`, ``TypeError`` or ``ValueError`` and the whole answer takes
 the reference path, so results, tolerances and errors are the reference's by construction;
 ``tests/unit/core/test_from_wire.py`` holds the two equal.
+
+With a :class:`Conversions`, each resource's message is kept under the canonical JSON of
+SMC's object for it (:mod:`gateway.core.memo`): a resource SMC answers unchanged is not read
+again, only copied into the answer.
 """
 
 from __future__ import annotations
@@ -19,18 +23,25 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, cast
+
+import msgspec
+from google.protobuf import message_factory
+from google.protobuf.descriptor import Descriptor
+from google.protobuf.message import Message
 
 from gateway._proto.smcgateway.v1 import replication_job_service_pb2 as jobs_pb2
 from gateway._proto.smcgateway.v1 import resources_pb2 as pb
 from gateway._proto.smcgateway.v1 import source_server_service_pb2 as sources_pb2
 from gateway.core import convert
+from gateway.core.memo import Memo
 from gateway.smc import models as smc
 from gateway.smc.wire import parse_timestamp
 
-__all__ = ["find_job", "find_source", "job_page", "source_page"]
+__all__ = ["Conversions", "find_job", "find_source", "job_page", "source_page"]
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Message)
 _Wire = Mapping[str, Any]
 
 
@@ -339,6 +350,77 @@ _JOB_TIMES = (
 # --- whole answers ------------------------------------------------------------------------
 
 
+class Conversions:
+    """SMC's sources and jobs read into messages, kept for answers that repeat them.
+
+    Each is kept as the bytes of its field in a page message (tag, length, message): a page
+    of kept resources is then one parse of their concatenation, in C, instead of a copy of
+    each message into the page.
+    """
+
+    def __init__(self, entries: int) -> None:
+        self.sources: Memo[bytes] = Memo(entries)
+        self.jobs: Memo[bytes] = Memo(entries)
+
+
+# The key: SMC's object in MessagePack, a few µs for a source.  It tells every JSON value
+# from every other (NaN and infinities too, which only Python's reader takes, and which
+# JSON would write back as null), so equal keys are equal objects and equal results.
+_KEY = msgspec.msgpack.Encoder()
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+class _Page(Generic[M]):
+    """How a page message is built from SMC's objects for its repeated ``field``."""
+
+    def __init__(
+        self, page_type: type[M], field: str, read: Callable[[_Wire], dict[str, Any]]
+    ) -> None:
+        descriptor = page_type.DESCRIPTOR.fields_by_name[field]
+        element = cast(Descriptor, descriptor.message_type)  # a message field, by name
+        self.page_type, self.field, self.read = page_type, field, read
+        self.element_type = message_factory.GetMessageClass(element)
+        self.tag = _varint(descriptor.number << 3 | 2)  # wire type 2: length-delimited
+
+    def build(self, items: list[_Wire], total: int, memo: Memo[bytes] | None) -> M:
+        """The page of ``items``; with ``memo``, each object is read once, then taken from it."""
+        if memo is None or not memo.capacity:
+            # One constructor call builds the whole page in C (no copy of prebuilt messages).
+            fields: dict[str, Any] = {self.field: [self.read(i) for i in items]}
+            return self.page_type(total_size=total, **fields)
+        framed = []
+        for item in items:
+            try:
+                key = _KEY.encode(item)
+            except OverflowError:  # an integer beyond 64 bits: no key, and refused anyway
+                framed.append(self._framed(item))
+                continue
+            entry = memo.get(key)
+            if entry is None:
+                entry = self._framed(item)
+                memo.put(key, entry)
+            framed.append(entry)
+        page = self.page_type(total_size=total)
+        page.MergeFromString(b"".join(framed))
+        return page
+
+    def _framed(self, item: _Wire) -> bytes:
+        message = self.element_type(**self.read(item)).SerializeToString()
+        return self.tag + _varint(len(message)) + message
+
+
+_SOURCE_PAGE = _Page(sources_pb2.ListSourceServersResponse, "source_servers", _source)
+_JOB_PAGE = _Page(jobs_pb2.ListReplicationJobsResponse, "replication_jobs", _job)
+
+
 def _fast(read: Callable[[], T], reference: Callable[[], T]) -> T:
     try:
         return read()
@@ -360,15 +442,15 @@ def _page_header(data: _Wire) -> int:
     return total
 
 
-def source_page(data: _Wire) -> sources_pb2.ListSourceServersResponse:
+def source_page(
+    data: _Wire, conversions: Conversions | None = None
+) -> sources_pb2.ListSourceServersResponse:
     """A DescribeSourceServers answer: its sources and ``TotalCount`` (``total_size``)."""
 
     def read() -> sources_pb2.ListSourceServersResponse:
         total = _page_header(data)
-        found = [_source(s) for s in _objects(data, "SourceServers", "SourceServer")]
-        # One constructor call builds the whole page in C (no copy of prebuilt messages).
-        fields: dict[str, Any] = {"source_servers": found, "total_size": total}
-        return sources_pb2.ListSourceServersResponse(**fields)
+        items = _objects(data, "SourceServers", "SourceServer")
+        return _SOURCE_PAGE.build(items, total, conversions.sources if conversions else None)
 
     def reference() -> sources_pb2.ListSourceServersResponse:
         answer = smc.DESCRIBE_SOURCE_SERVERS.parse(data)
@@ -380,14 +462,15 @@ def source_page(data: _Wire) -> sources_pb2.ListSourceServersResponse:
     return _fast(read, reference)
 
 
-def job_page(data: _Wire) -> jobs_pb2.ListReplicationJobsResponse:
+def job_page(
+    data: _Wire, conversions: Conversions | None = None
+) -> jobs_pb2.ListReplicationJobsResponse:
     """A DescribeReplicationJobs answer: its jobs and ``TotalCount`` (``total_size``)."""
 
     def read() -> jobs_pb2.ListReplicationJobsResponse:
         total = _page_header(data)
-        found = [_job(j) for j in _objects(data, "ReplicationJobs", "ReplicationJob")]
-        fields: dict[str, Any] = {"replication_jobs": found, "total_size": total}
-        return jobs_pb2.ListReplicationJobsResponse(**fields)
+        items = _objects(data, "ReplicationJobs", "ReplicationJob")
+        return _JOB_PAGE.build(items, total, conversions.jobs if conversions else None)
 
     def reference() -> jobs_pb2.ListReplicationJobsResponse:
         answer = smc.DESCRIBE_REPLICATION_JOBS.parse(data)
@@ -399,13 +482,18 @@ def job_page(data: _Wire) -> jobs_pb2.ListReplicationJobsResponse:
     return _fast(read, reference)
 
 
-def find_source(data: _Wire, source_id: str) -> pb.SourceServer | None:
+def find_source(
+    data: _Wire, source_id: str, conversions: Conversions | None = None
+) -> pb.SourceServer | None:
     """The source ``source_id`` of a DescribeSourceServers answer, if listed."""
-    found = [s for s in source_page(data).source_servers if s.source_id == source_id]
+    page = source_page(data, conversions)
+    found = [s for s in page.source_servers if s.source_id == source_id]
     return found[0] if found else None
 
 
-def find_job(data: _Wire, job_id: str) -> pb.ReplicationJob | None:
+def find_job(
+    data: _Wire, job_id: str, conversions: Conversions | None = None
+) -> pb.ReplicationJob | None:
     """The job ``job_id`` of a DescribeReplicationJobs answer, if listed."""
-    found = [j for j in job_page(data).replication_jobs if j.job_id == job_id]
+    found = [j for j in job_page(data, conversions).replication_jobs if j.job_id == job_id]
     return found[0] if found else None

@@ -155,6 +155,7 @@ class Gateway:
         default_timeout: float = 30.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         events: CoreEvents = NO_EVENTS,
+        conversion_cache_entries: int = 1000,
     ) -> None:
         self.client = client
         self.tenants = tenants
@@ -173,6 +174,8 @@ class Gateway:
         self.default_timeout = default_timeout
         self._now = now
         self.events = events
+        # SMC's resources read into messages, by their JSON: an unchanged one is not read again.
+        self.conversions = from_wire.Conversions(conversion_cache_entries)
         self._budget_cache: dict[tuple[str, str], tuple[Tenant, list[Budget]]] = {}
         self._handlers: Mapping[str, Handler] = {
             m.name: getattr(self, f"_{m.core_name}") for m in METHODS if not m.server_streaming
@@ -457,7 +460,7 @@ class Gateway:
             call,
             smc.DESCRIBE_SOURCE_SERVERS,
             convert.describe_sources_request(r, number, size),
-            from_wire.source_page,
+            lambda data: from_wire.source_page(data, self.conversions),
         )
         page.next_page_token = self._next_token(call, r, number, size, page.total_size)
         return page
@@ -467,7 +470,7 @@ class Gateway:
             call,
             smc.DESCRIBE_SOURCE_SERVERS,
             smc.DescribeSourceServersRequest(source_ids=[source_id]),
-            lambda data: from_wire.find_source(data, source_id),
+            lambda data: from_wire.find_source(data, source_id, self.conversions),
         )
         if source is not None:
             return source
@@ -521,7 +524,7 @@ class Gateway:
             call,
             smc.DESCRIBE_REPLICATION_JOBS,
             convert.describe_jobs_request(r, number, size),
-            from_wire.job_page,
+            lambda data: from_wire.job_page(data, self.conversions),
         )
         page.next_page_token = self._next_token(call, r, number, size, page.total_size)
         return page
@@ -531,7 +534,7 @@ class Gateway:
             call,
             smc.DESCRIBE_REPLICATION_JOBS,
             smc.DescribeReplicationJobsRequest(job_ids=[job_id]),
-            lambda data: from_wire.find_job(data, job_id),
+            lambda data: from_wire.find_job(data, job_id, self.conversions),
         )
         if job is not None:
             return job

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway._proto.smcgateway.v1 import resources_pb2
 from gateway.core.methods import METHODS
 from gateway.rest.cors import CorsMiddleware
 from gateway.rest.errors import (
@@ -18,6 +19,7 @@ from gateway.rest.errors import (
     unexpected_exception_handler,
     validation_exception_handler,
 )
+from gateway.rest.jsonmap import ResponseEncoder
 from gateway.rest.openapi import build_openapi
 from gateway.rest.routes import (
     ApiRoutes,
@@ -97,18 +99,25 @@ def build_rest_app(
     cors_allow_origins: Sequence[str] = (),
     max_body_bytes: int = 1_048_576,
     default_timeout: float | None = None,
+    conversion_cache_entries: int = 1000,
 ) -> FastAPI:
     """The REST facade over ``core``: a route per method of the proto, CORS, OpenAPI.
 
     ``cors_allow_origins``: browser origins allowed (exact match; ``*`` for any);
     ``max_body_bytes``: larger bodies get INVALID_ARGUMENT ``BODY_TOO_LARGE``;
     ``default_timeout``: the ``CallContext.timeout`` of every call (REST has no deadline
-    header).  The returned app is an ordinary FastAPI app: add ``/healthz`` and the like
-    with its decorators.
+    header); ``conversion_cache_entries``: how many sources' and jobs' JSON are kept for
+    answers that repeat them (0: none; see :class:`ResponseEncoder`).  The returned app is
+    an ordinary FastAPI app: add ``/healthz`` and the like with its decorators.
     """
     if max_body_bytes < 0:
         raise ValueError("max_body_bytes must be at least 0")
-    options = RouteOptions(max_body_bytes=max_body_bytes, default_timeout=default_timeout)
+    resources = (resources_pb2.SourceServer, resources_pb2.ReplicationJob)
+    options = RouteOptions(
+        max_body_bytes=max_body_bytes,
+        default_timeout=default_timeout,
+        encode_response=ResponseEncoder(conversion_cache_entries, resources).encode,
+    )
     document = build_openapi(METHODS, title=TITLE, version=VERSION)
     # No redirects: "/v1/sources/s-1/" is not a resource of this API (an ID cannot hold "/").
     app = RestApp(

@@ -30,10 +30,12 @@ from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescript
 from google.protobuf.message import Message
 
 from gateway.core.errors import InvalidArgumentError
+from gateway.core.memo import Memo
 from gateway.rest.errors import bad_input
 
 __all__ = [
     "MessageDecoder",
+    "ResponseEncoder",
     "descriptor_of",
     "encoder_source",
     "enum_of",
@@ -497,11 +499,18 @@ def _by_json_format(descriptor: Descriptor) -> bool:
     )
 
 
-def _value_code(field: FieldDescriptor, item: str, names: dict[str, object]) -> str:
+def _value_code(
+    field: FieldDescriptor,
+    item: str,
+    names: dict[str, object],
+    elements: Mapping[str, _Encode],
+) -> str:
     """Python source converting ``item`` (one value of ``field``) to its JSON form."""
     if field.message_type is not None:
         helper = f"_m{len(names)}"
-        names[helper] = message_encoder(field.message_type)
+        names[helper] = elements.get(field.message_type.full_name) or message_encoder(
+            field.message_type
+        )
         return f"{helper}({item})"
     if field.enum_type is not None:
         helper = f"_e{len(names)}"
@@ -516,20 +525,24 @@ def _value_code(field: FieldDescriptor, item: str, names: dict[str, object]) -> 
     return item
 
 
-def encoder_source(descriptor: Descriptor) -> tuple[str, dict[str, object]]:
+def encoder_source(
+    descriptor: Descriptor, elements: Mapping[str, _Encode] | None = None
+) -> tuple[str, dict[str, object]]:
     """The generated encoder of ``descriptor``: its source and the names it uses.
 
     Runs of fields without presence become one dict display (one bytecode builds it);
     fields with presence are added only when set; empty repeated fields skip the
-    comprehension.  Keys keep the descriptor's order, as json_format's do.
+    comprehension.  Keys keep the descriptor's order, as json_format's do.  ``elements``
+    replaces the encoder of the fields of the named message types (``{"pkg.Type": encode}``).
     """
+    elements = elements or {}
     names: dict[str, object] = {"_double": _double, "_base64": _base64}
     lines = ["def encode(m):", "    out = {"]
     open_display = True
     for f in descriptor.fields:
         key = repr(f.json_name)
         if f.is_repeated:
-            value = _value_code(f, "x", names)
+            value = _value_code(f, "x", names, elements)
             items = f"m.{f.name}"
             code = (
                 f"list({items})"
@@ -541,10 +554,10 @@ def encoder_source(descriptor: Descriptor) -> tuple[str, dict[str, object]]:
                 lines.append("    }")
                 open_display = False
             lines.append(f"    if m.HasField({f.name!r}):")
-            lines.append(f"        out[{key}] = {_value_code(f, f'm.{f.name}', names)}")
+            lines.append(f"        out[{key}] = {_value_code(f, f'm.{f.name}', names, elements)}")
             continue
         else:
-            code = _value_code(f, f"m.{f.name}", names)
+            code = _value_code(f, f"m.{f.name}", names, elements)
         if open_display:
             lines.append(f"        {key}: {code},")
         else:
@@ -564,7 +577,11 @@ def message_encoder(descriptor: Descriptor) -> _Encode:
         return lambda message: json_format.MessageToDict(
             message, always_print_fields_with_no_presence=True
         )
-    source, names = encoder_source(descriptor)
+    return _compiled(descriptor)
+
+
+def _compiled(descriptor: Descriptor, elements: Mapping[str, _Encode] | None = None) -> _Encode:
+    source, names = encoder_source(descriptor, elements)
     namespace: dict[str, Any] = dict(names)
     exec(compile(source, f"<json encoder of {descriptor.full_name}>", "exec"), namespace)  # noqa: S102
     encode: _Encode = namespace["encode"]
@@ -583,3 +600,51 @@ def message_to_json(message: Message) -> bytes:
 
 
 _JSON = msgspec.json.Encoder()
+
+
+class ResponseEncoder:
+    """:func:`message_to_json`, keeping the JSON of each resource in a response.
+
+    Every field of a response whose type is one of ``resources`` (sources, jobs) is written
+    through a :class:`~gateway.core.memo.Memo` per type, keyed by the resource's serialized
+    bytes (one C call): a resource answered unchanged is spliced into the response as the
+    JSON already written for it.  ``entries`` bounds each memo (0: keep none).
+    """
+
+    def __init__(self, entries: int, resources: tuple[type[Message], ...] = ()) -> None:
+        self._elements: dict[str, _Encode] = {}
+        if entries:
+            for resource in resources:
+                descriptor = descriptor_of(resource)
+                memo: Memo[msgspec.Raw] = Memo(entries)
+                self._elements[descriptor.full_name] = _kept(message_encoder(descriptor), memo)
+        self._encoders: dict[str, _Encode] = {}
+
+    def encode(self, message: Message) -> bytes:
+        """``message`` in the proto3 JSON mapping, as :func:`message_to_json` writes it."""
+        name = message.DESCRIPTOR.full_name
+        encode = self._encoders.get(name)
+        if encode is None:
+            encode = self._encoders[name] = self._encoder(descriptor_of(type(message)))
+        return _JSON.encode(encode(message))
+
+    def _encoder(self, descriptor: Descriptor) -> _Encode:
+        uses_kept = any(
+            f.message_type is not None and f.message_type.full_name in self._elements
+            for f in descriptor.fields
+        )
+        if not uses_kept or _by_json_format(descriptor):
+            return message_encoder(descriptor)
+        return _compiled(descriptor, self._elements)
+
+
+def _kept(encode: _Encode, memo: Memo[msgspec.Raw]) -> _Encode:
+    def kept(message: Message) -> msgspec.Raw:
+        key = message.SerializeToString(deterministic=True)
+        found = memo.get(key)
+        if found is None:
+            found = msgspec.Raw(_JSON.encode(encode(message)))
+            memo.put(key, found)
+        return found
+
+    return kept

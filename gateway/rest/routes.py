@@ -68,6 +68,8 @@ class RouteOptions:
 
     max_body_bytes: int
     default_timeout: float | None
+    # Responses to JSON bytes (a ResponseEncoder's ``encode``, keeping resources' JSON).
+    encode_response: Callable[[Message], bytes] = message_to_json
 
 
 def path_params(template: str) -> tuple[str, ...]:
@@ -155,6 +157,7 @@ def unary_handler(method: Method, core: GatewayCore, options: RouteOptions) -> H
     """The handler of one unary method: decode → ``core.call`` → encode."""
     read_request = _request_reader(method, options)
     name = method.name
+    encode = options.encode_response
 
     async def handle(request: Request) -> Response:
         ctx = _context(method, request, options)
@@ -164,7 +167,7 @@ def unary_handler(method: Method, core: GatewayCore, options: RouteOptions) -> H
         except GatewayError as error:
             return error_response(error, ctx.response_metadata)
         return Response(
-            message_to_json(response),
+            encode(response),
             headers=metadata_headers(ctx.response_metadata),
             media_type=JSON_TYPE,
         )

@@ -267,3 +267,25 @@ async def test_upstream_outage_is_unavailable_with_retry_delay(env: Env) -> None
     assert error.retry_delay == 1.0
     assert error.metadata["smc_code"] == "ServiceUnavailable"
     assert error.metadata["smc_request_id"]
+
+
+async def test_a_kept_job_is_answered_as_smc_now_has_it(env: Env) -> None:
+    listed = await env.call("ListSourceServers", sources.ListSourceServersRequest())
+    created = await env.call(
+        "CreateReplicationJob",
+        jobs.CreateReplicationJobRequest(
+            source_id=listed.source_servers[0].source_id, system_disk_size=60
+        ),
+    )
+    get = jobs.GetReplicationJobRequest(job_id=created.job_id)
+    first = await env.call("GetReplicationJob", get)
+    assert await env.call("GetReplicationJob", get) == first
+    assert len(env.gateway.conversions.jobs) == 1  # read once, then kept
+    await env.call("StartReplicationJob", jobs.StartReplicationJobRequest(job_id=created.job_id))
+    started = await env.call("GetReplicationJob", get)
+    assert first.replication_job.status == res.REPLICATION_JOB_STATUS_READY
+    assert started.replication_job.status == res.REPLICATION_JOB_STATUS_RUNNING
+    assert started.replication_job.start_time.seconds > 0
+    relisted = await env.call("ListSourceServers", sources.ListSourceServersRequest())
+    assert listed.source_servers[0].job_id == ""
+    assert relisted.source_servers[0].job_id == created.job_id  # the source changed too

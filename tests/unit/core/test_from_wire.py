@@ -397,3 +397,108 @@ def test_find_returns_only_the_asked_resource() -> None:
     assert from_wire.find_job(data, "j-3") is None
     sources_data = _page("SourceServers", "SourceServer", [{"SourceId": "s-1"}])
     assert from_wire.find_source(sources_data, "s-2") is None
+
+
+# --- kept conversions ---------------------------------------------------------------------
+#
+# One small memo shared by every example: keys collide, hit and are evicted across examples,
+# and every page read through it must be the page read without it.
+
+SHARED = from_wire.Conversions(4)
+
+
+def _through_memo(read: Callable[..., object], data: dict[str, Any]) -> object:
+    try:
+        return read(data, SHARED)
+    except (smc.MalformedResponseError, ValueError, TypeError) as error:
+        return type(error)
+
+
+@FAST
+@given(st.lists(sources(odd=True), max_size=3))
+def test_sources_read_through_kept_conversions_equal_a_fresh_read(
+    items: list[dict[str, Any]],
+) -> None:
+    data = _page("SourceServers", "SourceServer", items)
+    fresh = _fast(from_wire.source_page, data)
+    assert _through_memo(from_wire.source_page, data) == fresh
+    assert _through_memo(from_wire.source_page, data) == fresh  # now from the memo
+    assert len(SHARED.sources) <= 4
+
+
+@FAST
+@given(st.lists(jobs(odd=True), max_size=3))
+def test_jobs_read_through_kept_conversions_equal_a_fresh_read(
+    items: list[dict[str, Any]],
+) -> None:
+    data = _page("ReplicationJobs", "ReplicationJob", items)
+    fresh = _fast(from_wire.job_page, data)
+    assert _through_memo(from_wire.job_page, data) == fresh
+    assert _through_memo(from_wire.job_page, data) == fresh
+    assert len(SHARED.jobs) <= 4
+
+
+def test_a_kept_resource_is_read_again_when_smc_changes_it() -> None:
+    conversions = from_wire.Conversions(10)
+    job = {"JobId": "j-1", "Status": "Ready", "Progress": 0}
+    first = from_wire.job_page(_page("ReplicationJobs", "ReplicationJob", [job]), conversions)
+    moved = {**job, "Status": "Running", "Progress": 12.5}
+    second = from_wire.job_page(_page("ReplicationJobs", "ReplicationJob", [moved]), conversions)
+    assert first.replication_jobs[0].status == pb.REPLICATION_JOB_STATUS_READY
+    assert second.replication_jobs[0].status == pb.REPLICATION_JOB_STATUS_RUNNING
+    assert second.replication_jobs[0].progress == 12.5
+    assert len(conversions.jobs) == 2
+
+
+def test_changing_an_answer_leaves_what_is_kept_alone() -> None:
+    conversions = from_wire.Conversions(10)
+    data = _page("SourceServers", "SourceServer", [{"SourceId": "s-1", "Name": "web"}])
+    first = from_wire.source_page(data, conversions)
+    first.source_servers[0].name = "changed by a caller"
+    first.total_size = 99
+    again = from_wire.source_page(data, conversions)
+    assert again == from_wire.source_page(data)
+    assert again.source_servers[0].name == "web"
+    assert again.total_size == 1
+
+
+def test_total_size_comes_from_each_answer_not_from_what_is_kept() -> None:
+    conversions = from_wire.Conversions(10)
+    items = [{"SourceId": "s-1"}]
+    from_wire.source_page(_page("SourceServers", "SourceServer", items), conversions)
+    bigger = {**_page("SourceServers", "SourceServer", items), "TotalCount": 40}
+    assert from_wire.source_page(bigger, conversions).total_size == 40
+
+
+@pytest.mark.parametrize("field", ["HeartbeatRate", "Name", "Unread"])
+def test_nan_and_null_share_a_key_without_sharing_a_result(field: str) -> None:
+    # Python's reader (SMC answers strict JSON refuses) gives NaN, written back as null.
+    conversions = from_wire.Conversions(10)
+    with_nan = _page("SourceServers", "SourceServer", [{"SourceId": "s-1", field: float("nan")}])
+    with_null = _page("SourceServers", "SourceServer", [{"SourceId": "s-1", field: None}])
+    assert _fast(lambda d: from_wire.source_page(d, conversions), with_nan) == _fast(
+        from_wire.source_page, with_nan
+    )
+    assert from_wire.source_page(with_null, conversions) == from_wire.source_page(with_null)
+    assert _fast(lambda d: from_wire.source_page(d, conversions), with_nan) == _fast(
+        from_wire.source_page, with_nan
+    )
+
+
+def test_no_entries_keeps_nothing() -> None:
+    conversions = from_wire.Conversions(0)
+    data = _page("ReplicationJobs", "ReplicationJob", [{"JobId": "j-1"}])
+    assert from_wire.job_page(data, conversions) == from_wire.job_page(data)
+    assert len(conversions.jobs) == 0
+    assert from_wire.find_job(data, "j-1", conversions) == from_wire.find_job(data, "j-1")
+
+
+def test_an_integer_beyond_64_bits_is_read_without_a_key() -> None:
+    conversions = from_wire.Conversions(10)
+    data = _page("SourceServers", "SourceServer", [{"SourceId": "s-1", "Unread": 2**70}])
+    assert from_wire.source_page(data, conversions) == from_wire.source_page(data)
+    assert len(conversions.sources) == 0
+    too_big = _page("SourceServers", "SourceServer", [{"SourceId": "s-1", "KernelLevel": 2**70}])
+    assert _fast(lambda d: from_wire.source_page(d, conversions), too_big) == _fast(
+        from_wire.source_page, too_big
+    )

@@ -16,7 +16,7 @@ from gateway._proto.smcgateway.v1 import replication_job_service_pb2 as jobs
 from gateway._proto.smcgateway.v1 import resources_pb2 as res
 from gateway._proto.smcgateway.v1 import source_server_service_pb2 as sources
 from gateway.core.methods import METHODS
-from gateway.rest.jsonmap import message_to_dict, message_to_json
+from gateway.rest.jsonmap import ResponseEncoder, message_to_dict, message_to_json
 
 
 def expected(message: Message) -> object:
@@ -119,3 +119,66 @@ def test_any_whole_second_timestamp_like_json_format(seconds: int) -> None:
     job = res.ReplicationJob(job_id="j-1")
     job.end_time.seconds = seconds
     assert message_to_dict(job) == expected(job)
+
+
+# --- responses with kept resources ----------------------------------------------------------
+
+RESOURCES = (res.SourceServer, res.ReplicationJob)
+
+
+@pytest.mark.parametrize("message", CASES, ids=lambda m: type(m).__name__)
+def test_response_encoder_writes_what_message_to_json_writes(message: Message) -> None:
+    encoder = ResponseEncoder(8, RESOURCES)
+    assert encoder.encode(message) == message_to_json(message)
+    assert encoder.encode(message) == message_to_json(message)  # resources now kept
+
+
+def test_a_changed_resource_is_written_anew() -> None:
+    encoder = ResponseEncoder(8, RESOURCES)
+    job = full_job()
+    first = encoder.encode(jobs.GetReplicationJobResponse(replication_job=job))
+    job.progress = 99.5
+    job.status = res.REPLICATION_JOB_STATUS_FINISHED
+    second = encoder.encode(jobs.GetReplicationJobResponse(replication_job=job))
+    assert first != second
+    assert json.loads(second)["replicationJob"]["status"] == "REPLICATION_JOB_STATUS_FINISHED"
+    assert second == message_to_json(jobs.GetReplicationJobResponse(replication_job=job))
+
+
+def test_resources_of_different_types_with_equal_bytes_do_not_mix() -> None:
+    # An empty source and an empty job both serialize to b"".
+    encoder = ResponseEncoder(8, RESOURCES)
+    empty_sources = sources.ListSourceServersResponse(source_servers=[res.SourceServer()])
+    empty_jobs = jobs.ListReplicationJobsResponse(replication_jobs=[res.ReplicationJob()])
+    for message in (empty_sources, empty_jobs, empty_sources):
+        assert encoder.encode(message) == message_to_json(message)
+
+
+def test_no_entries_writes_the_same() -> None:
+    encoder = ResponseEncoder(0, RESOURCES)
+    for message in CASES:
+        assert encoder.encode(message) == message_to_json(message)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.builds(
+            res.ReplicationJob,
+            job_id=st.sampled_from(["j-1", "j-2"]),
+            progress=st.sampled_from([0.0, -0.0, 50.5, math.nan, math.inf]),
+            status=st.sampled_from([0, 2, 77]),
+            system_disk_size=st.sampled_from([0, 40]),
+            name=st.text(max_size=3),
+        ),
+        max_size=4,
+    )
+)
+def test_pages_through_a_small_shared_memo_read_as_written_fresh(
+    found: list[res.ReplicationJob],
+) -> None:
+    page = jobs.ListReplicationJobsResponse(replication_jobs=found, total_size=len(found))
+    assert SHARED_ENCODER.encode(page) == message_to_json(page)
+
+
+SHARED_ENCODER = ResponseEncoder(2, RESOURCES)
