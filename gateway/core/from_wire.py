@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypedDict, TypeVar, cast
 
 import msgspec
 from google.protobuf import message_factory
@@ -38,7 +38,15 @@ from gateway.core.memo import Memo
 from gateway.smc import models as smc
 from gateway.smc.wire import parse_timestamp
 
-__all__ = ["Conversions", "find_job", "find_source", "job_page", "source_page"]
+__all__ = [
+    "JOB_PAGE",
+    "SOURCE_PAGE",
+    "Conversions",
+    "find_job",
+    "find_source",
+    "job_page",
+    "source_page",
+]
 
 T = TypeVar("T")
 M = TypeVar("M", bound=Message)
@@ -109,8 +117,9 @@ def _time(value: object) -> datetime | None:
         raise _UnusualShapeError from None
 
 
-def _objects(data: _Wire, outer: str, inner: str) -> list[_Wire]:
-    """``Outer.Inner[]`` when SMC sends it as documented; absent means empty."""
+def _objects(data: _Wire, outer: str, inner: str, *, raw: bool = False) -> list[Any]:
+    """``Outer.Inner[]`` when SMC sends it as documented; absent means empty.  With
+    ``raw``, an item may also be its raw JSON (:data:`SOURCE_PAGE`)."""
     wrapper = data.get(outer)
     if wrapper is None:
         return []
@@ -122,7 +131,7 @@ def _objects(data: _Wire, outer: str, inner: str) -> list[_Wire]:
     if type(items) is not list:
         raise _UnusualShapeError
     for item in items:
-        if type(item) is not dict:
+        if type(item) is not dict and not (raw and type(item) is msgspec.Raw):
             raise _UnusualShapeError
     return items
 
@@ -390,22 +399,28 @@ class _Page(Generic[M]):
         self.element_type = message_factory.GetMessageClass(element)
         self.tag = _varint(descriptor.number << 3 | 2)  # wire type 2: length-delimited
 
-    def build(self, items: list[_Wire], total: int, memo: Memo[bytes] | None) -> M:
-        """The page of ``items``; with ``memo``, each object is read once, then taken from it."""
+    def build(self, items: list[Any], total: int, memo: Memo[bytes] | None) -> M:
+        """The page of ``items`` (objects, or their raw JSON); with ``memo``, each object is
+        read once, then taken from it."""
         if memo is None or not memo.capacity:
             # One constructor call builds the whole page in C (no copy of prebuilt messages).
-            fields: dict[str, Any] = {self.field: [self.read(i) for i in items]}
+            fields: dict[str, Any] = {self.field: [self.read(_object_of(i)) for i in items]}
             return self.page_type(total_size=total, **fields)
         framed = []
         for item in items:
-            try:
-                key = _KEY.encode(item)
-            except OverflowError:  # an integer beyond 64 bits: no key, and refused anyway
-                framed.append(self._framed(item))
-                continue
+            # Raw JSON is its own key.  A decoded object's key is its MessagePack, which
+            # begins with a map's marker where JSON text begins with "{": never the same.
+            if type(item) is msgspec.Raw:
+                key = bytes(item)
+            else:
+                try:
+                    key = _KEY.encode(item)
+                except OverflowError:  # an integer beyond 64 bits: no key, and refused anyway
+                    framed.append(self._framed(item))
+                    continue
             entry = memo.get(key)
             if entry is None:
-                entry = self._framed(item)
+                entry = self._framed(_object_of(item))
                 memo.put(key, entry)
             framed.append(entry)
         page = self.page_type(total_size=total)
@@ -415,6 +430,56 @@ class _Page(Generic[M]):
     def _framed(self, item: _Wire) -> bytes:
         message = self.element_type(**self.read(item)).SerializeToString()
         return self.tag + _varint(len(message)) + message
+
+
+def _object_of(item: Any) -> _Wire:
+    """An object of the page: as decoded, or decoded now from its raw JSON."""
+    if type(item) is msgspec.Raw:
+        item = msgspec.json.decode(item)
+    if type(item) is not dict:
+        raise _UnusualShapeError
+    return item
+
+
+def _decoded(data: _Wire, outer: str, inner: str) -> _Wire:
+    """``data`` with the raw JSON of its objects decoded, for the reference reader."""
+    wrapper = data.get(outer)
+    if type(wrapper) is not dict or type(wrapper.get(inner)) is not list:
+        return data
+    items = [msgspec.json.decode(i) if type(i) is msgspec.Raw else i for i in wrapper[inner]]
+    return {**data, outer: {**wrapper, inner: items}}
+
+
+# What ``SmcClient.call_json(shape=...)`` reads a page as, when it fits: the header's
+# values as they are, each resource left as raw JSON (read only if not kept already).
+class _SourceServers(TypedDict, total=False):
+    SourceServer: list[msgspec.Raw]
+
+
+class _SourcePage(TypedDict, total=False):
+    RequestId: Any
+    requestId: Any  # the client's records read either spelling
+    PageNumber: Any
+    PageSize: Any
+    TotalCount: Any
+    SourceServers: _SourceServers
+
+
+class _ReplicationJobs(TypedDict, total=False):
+    ReplicationJob: list[msgspec.Raw]
+
+
+class _JobPage(TypedDict, total=False):
+    RequestId: Any
+    requestId: Any
+    PageNumber: Any
+    PageSize: Any
+    TotalCount: Any
+    ReplicationJobs: _ReplicationJobs
+
+
+SOURCE_PAGE: msgspec.json.Decoder[_SourcePage] = msgspec.json.Decoder(_SourcePage)
+JOB_PAGE: msgspec.json.Decoder[_JobPage] = msgspec.json.Decoder(_JobPage)
 
 
 _SOURCE_PAGE = _Page(sources_pb2.ListSourceServersResponse, "source_servers", _source)
@@ -449,11 +514,11 @@ def source_page(
 
     def read() -> sources_pb2.ListSourceServersResponse:
         total = _page_header(data)
-        items = _objects(data, "SourceServers", "SourceServer")
+        items = _objects(data, "SourceServers", "SourceServer", raw=True)
         return _SOURCE_PAGE.build(items, total, conversions.sources if conversions else None)
 
     def reference() -> sources_pb2.ListSourceServersResponse:
-        answer = smc.DESCRIBE_SOURCE_SERVERS.parse(data)
+        answer = smc.DESCRIBE_SOURCE_SERVERS.parse(_decoded(data, "SourceServers", "SourceServer"))
         return sources_pb2.ListSourceServersResponse(
             source_servers=[convert.source_to_pb(s) for s in answer.source_servers],
             total_size=answer.total_count,
@@ -469,11 +534,13 @@ def job_page(
 
     def read() -> jobs_pb2.ListReplicationJobsResponse:
         total = _page_header(data)
-        items = _objects(data, "ReplicationJobs", "ReplicationJob")
+        items = _objects(data, "ReplicationJobs", "ReplicationJob", raw=True)
         return _JOB_PAGE.build(items, total, conversions.jobs if conversions else None)
 
     def reference() -> jobs_pb2.ListReplicationJobsResponse:
-        answer = smc.DESCRIBE_REPLICATION_JOBS.parse(data)
+        answer = smc.DESCRIBE_REPLICATION_JOBS.parse(
+            _decoded(data, "ReplicationJobs", "ReplicationJob")
+        )
         return jobs_pb2.ListReplicationJobsResponse(
             replication_jobs=[convert.job_to_pb(j) for j in answer.replication_jobs],
             total_size=answer.total_count,

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import msgspec
 from google.protobuf.message import Message
 from google.rpc import status_pb2
 
@@ -426,11 +427,13 @@ class Gateway:
         op: Operation[RequestT, Any],
         request: RequestT,
         read: Callable[[dict[str, Any]], T],
+        shape: msgspec.json.Decoder[Any] | None = None,
     ) -> T:
-        """Call SMC and read its answer with ``read`` (a :mod:`from_wire` reader)."""
+        """Call SMC and read its answer with ``read`` (a :mod:`from_wire` reader), the
+        answer decoded as ``shape`` when it fits (see ``SmcClient.call_json``)."""
         try:
             data = await self.client.call_json(
-                op, request, call.tenant.credentials, timeout=call.remaining()
+                op, request, call.tenant.credentials, timeout=call.remaining(), shape=shape
             )
             result = parse_answer(op, data, read)
         except SmcError as error:
@@ -461,6 +464,7 @@ class Gateway:
             smc.DESCRIBE_SOURCE_SERVERS,
             convert.describe_sources_request(r, number, size),
             lambda data: from_wire.source_page(data, self.conversions),
+            from_wire.SOURCE_PAGE,
         )
         page.next_page_token = self._next_token(call, r, number, size, page.total_size)
         return page
@@ -471,6 +475,7 @@ class Gateway:
             smc.DESCRIBE_SOURCE_SERVERS,
             smc.DescribeSourceServersRequest(source_ids=[source_id]),
             lambda data: from_wire.find_source(data, source_id, self.conversions),
+            from_wire.SOURCE_PAGE,
         )
         if source is not None:
             return source
@@ -525,6 +530,7 @@ class Gateway:
             smc.DESCRIBE_REPLICATION_JOBS,
             convert.describe_jobs_request(r, number, size),
             lambda data: from_wire.job_page(data, self.conversions),
+            from_wire.JOB_PAGE,
         )
         page.next_page_token = self._next_token(call, r, number, size, page.total_size)
         return page
@@ -535,6 +541,7 @@ class Gateway:
             smc.DESCRIBE_REPLICATION_JOBS,
             smc.DescribeReplicationJobsRequest(job_ids=[job_id]),
             lambda data: from_wire.find_job(data, job_id, self.conversions),
+            from_wire.JOB_PAGE,
         )
         if job is not None:
             return job

@@ -175,13 +175,24 @@ class SmcClient:
         credentials: Credentials,
         *,
         timeout: float | None = None,
+        shape: msgspec.json.Decoder[Any] | None = None,
     ) -> dict[str, Any]:
-        """:meth:`call`, up to SMC's decoded JSON answer (for callers with their own reader)."""
+        """:meth:`call`, up to SMC's decoded JSON answer (for callers with their own reader).
+
+        ``shape`` decodes a successful answer that fits it (a ``TypedDict``: e.g. a page
+        whose resources stay raw JSON, ``msgspec.Raw``); one that does not fit is decoded
+        as any JSON object, as without it.
+        """
         params = request.to_params()
         if op.client_token and "ClientToken" not in params:
             params["ClientToken"] = new_client_token()
         return await self.call_raw(
-            op.action, params, credentials, repeatable=op.retry_safe, timeout=timeout
+            op.action,
+            params,
+            credentials,
+            repeatable=op.retry_safe,
+            timeout=timeout,
+            shape=shape,
         )
 
     async def call_raw(
@@ -192,11 +203,13 @@ class SmcClient:
         *,
         repeatable: bool = False,
         timeout: float | None = None,
+        shape: msgspec.json.Decoder[Any] | None = None,
     ) -> dict[str, Any]:
         """Run any SMC action with wire parameters; return SMC's JSON answer.
 
         ``repeatable`` says the action is safe to repeat; a ``ClientToken``
-        parameter makes it so too.  Retries, deadline and errors as :meth:`call`.
+        parameter makes it so too.  Retries, deadline and errors as :meth:`call`;
+        ``shape`` as :meth:`call_json`.
         """
         repeatable = repeatable or "ClientToken" in params
         deadline = self._clock.monotonic() + (
@@ -211,7 +224,9 @@ class SmcClient:
                 raise SmcDeadlineExceededError(
                     f"{action}: deadline exceeded before attempt {attempt}"
                 )
-            data, record = await self._attempt(action, params, credentials, attempt, remaining)
+            data, record = await self._attempt(
+                action, params, credentials, attempt, remaining, shape=shape
+            )
             error = record.error
             if error is None:
                 self._notify(record)
@@ -250,6 +265,8 @@ class SmcClient:
         credentials: Credentials,
         number: int,
         timeout: float,
+        *,
+        shape: msgspec.json.Decoder[Any] | None = None,
     ) -> tuple[dict[str, Any] | None, Attempt]:
         """One signed POST: SMC's JSON answer (or ``None``) and the attempt's record.
 
@@ -266,7 +283,7 @@ class SmcClient:
         failure: SmcError | None = None
         try:
             response = await self._transport.post_form(self.url, body, timeout)
-            data = _decode(response)
+            data = _decode(response, shape)
             request_id = _field(data, "RequestId") or None
             if not 200 <= response.status < 300:
                 raise api_error(
@@ -294,8 +311,17 @@ class SmcClient:
             observer(record)
 
 
-def _decode(response: HttpResponse) -> dict[str, Any]:
-    """SMC's JSON object, or :class:`SmcMalformedResponseError`."""
+def _decode(
+    response: HttpResponse, shape: msgspec.json.Decoder[Any] | None = None
+) -> dict[str, Any]:
+    """SMC's JSON object (read with ``shape`` if it is a success that fits), or
+    :class:`SmcMalformedResponseError`."""
+    if shape is not None and 200 <= response.status < 300:
+        try:
+            shaped: dict[str, Any] = shape.decode(response.body)
+            return shaped
+        except msgspec.DecodeError:  # the shape's types refused, or not strict JSON
+            pass
     try:
         data = msgspec.json.decode(response.body)
     except msgspec.DecodeError:

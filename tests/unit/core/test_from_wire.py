@@ -10,9 +10,11 @@ Two properties over generated SMC answers:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -502,3 +504,52 @@ def test_an_integer_beyond_64_bits_is_read_without_a_key() -> None:
     assert _fast(lambda d: from_wire.source_page(d, conversions), too_big) == _fast(
         from_wire.source_page, too_big
     )
+
+
+# --- pages whose resources arrive as raw JSON (SOURCE_PAGE, JOB_PAGE) -----------------------
+
+
+def _as_the_client_decodes(shape: msgspec.json.Decoder[Any], data: dict[str, Any]) -> Any:
+    """The answer as ``SmcClient.call_json(shape=...)`` gives it: shaped if it fits."""
+    body = json.dumps(data).encode()
+    try:
+        return shape.decode(body)
+    except msgspec.DecodeError:
+        return json.loads(body)
+
+
+@FAST
+@given(st.lists(sources(odd=True), max_size=3))
+def test_sources_as_raw_json_read_as_decoded_ones(items: list[dict[str, Any]]) -> None:
+    data = _page("SourceServers", "SourceServer", items)
+    shaped = _as_the_client_decodes(from_wire.SOURCE_PAGE, data)
+    fresh = _fast(from_wire.source_page, data)
+    assert _fast(from_wire.source_page, shaped) == fresh
+    assert _through_memo(from_wire.source_page, shaped) == fresh
+    assert _through_memo(from_wire.source_page, shaped) == fresh
+
+
+@FAST
+@given(st.lists(jobs(odd=True), max_size=3))
+def test_jobs_as_raw_json_read_as_decoded_ones(items: list[dict[str, Any]]) -> None:
+    data = _page("ReplicationJobs", "ReplicationJob", items)
+    shaped = _as_the_client_decodes(from_wire.JOB_PAGE, data)
+    fresh = _fast(from_wire.job_page, data)
+    assert _fast(from_wire.job_page, shaped) == fresh
+    assert _through_memo(from_wire.job_page, shaped) == fresh
+    assert _through_memo(from_wire.job_page, shaped) == fresh
+
+
+def test_a_raw_item_that_is_not_an_object_reads_as_the_reference_reads_it() -> None:
+    data = _page("SourceServers", "SourceServer", ["s-1"])  # type: ignore[list-item]
+    shaped: dict[str, Any] = dict(from_wire.SOURCE_PAGE.decode(json.dumps(data).encode()))
+    assert isinstance(shaped["SourceServers"]["SourceServer"][0], msgspec.Raw)
+    assert _fast(from_wire.source_page, shaped) == _fast(from_wire.source_page, data)
+    assert _through_memo(from_wire.source_page, shaped) == smc.MalformedResponseError
+
+
+def test_a_malformed_raw_answer_names_the_field_as_the_reference_does() -> None:
+    data = _page("SourceServers", "SourceServer", [{"SourceId": "s-1", "KernelLevel": "x"}])
+    shaped = from_wire.SOURCE_PAGE.decode(json.dumps(data).encode())
+    with pytest.raises(smc.MalformedResponseError, match="KernelLevel"):
+        from_wire.source_page(shaped, from_wire.Conversions(4))

@@ -11,8 +11,10 @@ import json
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypedDict
 from urllib.parse import parse_qsl
 
+import msgspec
 import pytest
 
 from gateway.smc import errors as e
@@ -325,3 +327,63 @@ async def test_close_closes_transport() -> None:
     async with client:
         pass
     assert transport.closed
+
+
+# --- answers read with a shape ---------------------------------------------------------------
+
+PAGE_OF_ONE = {
+    **EMPTY_LIST,
+    "TotalCount": 1,
+    "SourceServers": {"SourceServer": [{"SourceId": "s-1"}]},
+}
+
+
+class _Sources(TypedDict, total=False):
+    SourceServer: list[msgspec.Raw]
+
+
+class _Page(TypedDict, total=False):
+    RequestId: Any
+    TotalCount: Any
+    PageNumber: Any
+    PageSize: Any
+    SourceServers: _Sources
+
+
+SOURCE_PAGE = msgspec.json.Decoder(_Page)
+
+
+async def _listed(body: object, status: int = 200) -> dict[str, Any]:
+    client, _, _ = make_client([answer(status, body)])
+    return await client.call_json(
+        DESCRIBE_SOURCE_SERVERS, DescribeSourceServersRequest(), CREDS, shape=SOURCE_PAGE
+    )
+
+
+async def test_an_answer_that_fits_the_shape_keeps_its_resources_as_raw_json() -> None:
+    data = await _listed(PAGE_OF_ONE)
+    (item,) = data["SourceServers"]["SourceServer"]
+    assert isinstance(item, msgspec.Raw)
+    assert msgspec.json.decode(item) == {"SourceId": "s-1"}
+    assert (data["RequestId"], data["TotalCount"]) == ("R-OK", 1)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {**EMPTY_LIST, "SourceServers": {"SourceServer": {"SourceId": "s-1"}}},  # a lone object
+        {**EMPTY_LIST, "SourceServers": [{"SourceId": "s-1"}]},
+        b'{"RequestId": "R-OK", "TotalCount": NaN, "SourceServers": {"SourceServer": []}}',
+    ],
+    ids=["lone-object", "list-for-wrapper", "not-strict-json"],
+)
+async def test_an_answer_off_the_shape_is_decoded_as_any_json_object(body: object) -> None:
+    data = await _listed(body)
+    expected = json.loads(body) if isinstance(body, bytes) else body
+    assert json.dumps(data, sort_keys=True) == json.dumps(expected, sort_keys=True)
+
+
+async def test_an_error_answer_is_read_whatever_the_shape() -> None:
+    with pytest.raises(e.SmcApiError) as caught:
+        await _listed({"RequestId": "R-E", "Code": "InvalidParameter", "Message": "m"}, 400)
+    assert caught.value.code == "InvalidParameter"
