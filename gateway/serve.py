@@ -50,6 +50,7 @@ from gateway.observability import (
 from gateway.ratelimit import FailSafeRateLimiter, limiter_from_url
 from gateway.redisio import RedisClient, shared_client
 from gateway.rest.app import build_rest_app
+from gateway.rest.http_protocol import HeadWithBodyProtocol
 from gateway.smc.client import SmcClient
 from gateway.smc.credentials import Credentials
 
@@ -255,6 +256,7 @@ class GatewayProcess:
             # uvicorn takes whole seconds; 0 would mean "wait forever" to it.
             timeout_graceful_shutdown=max(1, math.ceil(s.shutdown_grace_seconds)),
             server_header=False,
+            http=HeadWithBodyProtocol,  # uvicorn's httptools protocol, one write per answer
         )
         self._http = _QuietServer(config)
         await self._grpc.start()
