@@ -973,7 +973,7 @@ def targets(report: dict[str, Any]) -> list[tuple[str, str, str]]:
             rows.append(
                 (
                     f"2. added latency {front}, c=8",
-                    f"p50 +{p50:.2f} ms, p99 +{p99:.2f} ms",
+                    f"p50 {p50:+.2f} ms, p99 {p99:+.2f} ms",
                     "PASS" if p50 <= 1 and p99 <= 5 else "FAIL (target p50 ≤ 1 ms, p99 ≤ 5 ms)",
                 )
             )

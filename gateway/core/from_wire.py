@@ -403,42 +403,47 @@ class _Page(Generic[M]):
         """The page of ``items`` (objects, or their raw JSON); with ``memo``, each object is
         read once, then taken from it."""
         if memo is None or not memo.capacity:
-            # One constructor call builds the whole page in C (no copy of prebuilt messages).
-            fields: dict[str, Any] = {self.field: [self.read(_object_of(i)) for i in items]}
-            return self.page_type(total_size=total, **fields)
-        framed = []
-        for item in items:
-            # Raw JSON is its own key.  A decoded object's key is its MessagePack, which
-            # begins with a map's marker where JSON text begins with "{": never the same.
-            if type(item) is msgspec.Raw:
-                key = bytes(item)
-            else:
-                try:
-                    key = _KEY.encode(item)
-                except OverflowError:  # an integer beyond 64 bits: no key, and refused anyway
-                    framed.append(self._framed(item))
-                    continue
-            entry = memo.get(key)
-            if entry is None:
-                entry = self._framed(_object_of(item))
-                memo.put(key, entry)
-            framed.append(entry)
+            return self._fresh(items, total)
+        keys = [_key(item) for item in items]
+        entries = [memo.get(key) if key is not None else None for key in keys]
+        missing = [i for i, entry in enumerate(entries) if entry is None]
+        if missing:
+            # Read together: one constructor call builds them all in C, as without a memo.
+            fresh = self._fresh([items[i] for i in missing], total)
+            for i, element in zip(missing, getattr(fresh, self.field), strict=True):
+                message = element.SerializeToString()
+                entries[i] = entry = self.tag + _varint(len(message)) + message
+                key = keys[i]
+                if key is not None:
+                    memo.put(key, entry)
+            if len(missing) == len(items):
+                return fresh
         page = self.page_type(total_size=total)
-        page.MergeFromString(b"".join(framed))
+        page.MergeFromString(b"".join(cast(list[bytes], entries)))
         return page
 
-    def _framed(self, item: _Wire) -> bytes:
-        message = self.element_type(**self.read(item)).SerializeToString()
-        return self.tag + _varint(len(message)) + message
+    def _fresh(self, items: list[Any], total: int) -> M:
+        """The page of ``items``, all read now (raw JSON decoded in one call)."""
+        if items and all(type(item) is msgspec.Raw for item in items):
+            items = msgspec.json.decode(b"[" + b",".join(bytes(i) for i in items) + b"]")
+        else:
+            items = [msgspec.json.decode(i) if type(i) is msgspec.Raw else i for i in items]
+        for item in items:
+            if type(item) is not dict:
+                raise _UnusualShapeError
+        fields: dict[str, Any] = {self.field: [self.read(item) for item in items]}
+        return self.page_type(total_size=total, **fields)
 
 
-def _object_of(item: Any) -> _Wire:
-    """An object of the page: as decoded, or decoded now from its raw JSON."""
+def _key(item: Any) -> bytes | None:
+    """Raw JSON is its own key.  A decoded object's key is its MessagePack, which begins
+    with a map's marker where JSON text begins with "{": the two never meet."""
     if type(item) is msgspec.Raw:
-        item = msgspec.json.decode(item)
-    if type(item) is not dict:
-        raise _UnusualShapeError
-    return item
+        return bytes(item)
+    try:
+        return _KEY.encode(item)
+    except OverflowError:  # an integer beyond 64 bits: no key (and refused by the reader)
+        return None
 
 
 def _decoded(data: _Wire, outer: str, inner: str) -> _Wire:

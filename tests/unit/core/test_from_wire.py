@@ -553,3 +553,15 @@ def test_a_malformed_raw_answer_names_the_field_as_the_reference_does() -> None:
     shaped = from_wire.SOURCE_PAGE.decode(json.dumps(data).encode())
     with pytest.raises(smc.MalformedResponseError, match="KernelLevel"):
         from_wire.source_page(shaped, from_wire.Conversions(4))
+
+
+def test_a_page_of_kept_and_new_resources_keeps_their_order() -> None:
+    conversions = from_wire.Conversions(10)
+    a, b, c = ({"SourceId": f"s-{n}", "Name": n} for n in "abc")
+    from_wire.source_page(_page("SourceServers", "SourceServer", [a, b]), conversions)
+    mixed = _page("SourceServers", "SourceServer", [c, a, b])
+    shaped = from_wire.SOURCE_PAGE.decode(json.dumps(mixed).encode())
+    for data in (mixed, shaped):
+        page = from_wire.source_page(data, conversions)
+        assert page == from_wire.source_page(mixed)
+        assert [s.name for s in page.source_servers] == ["c", "a", "b"]
