@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -57,3 +58,22 @@ def test_quick_benchmark_writes_its_report(tmp_path: Path) -> None:
     )
     assert again.returncode == 0, again.stderr
     assert rendered.read_text() == report
+
+
+def test_conversion_benchmark_reports_each_way() -> None:
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_conversions.py"), "--pages", "20"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr
+    report = json.loads((ROOT / "bench" / "out" / "bench_conversions.json").read_text())
+    assert set(report) == {
+        "kept, every resource new",
+        "kept, every resource kept",
+        "not kept (conversion_cache_entries=0)",
+    }
+    assert all(us > 0 for us in report.values())
