@@ -13,9 +13,9 @@ enums, flags, times, lists) are checked here.  Anything off that shape raises
 the reference path, so results, tolerances and errors are the reference's by construction;
 ``tests/unit/core/test_from_wire.py`` holds the two equal.
 
-With a :class:`Conversions`, each resource's message is kept under the canonical JSON of
-SMC's object for it (:mod:`gateway.core.memo`): a resource SMC answers unchanged is not read
-again, only copied into the answer.
+With a :class:`Conversions`, each resource's message is kept under the exact bytes of SMC's
+object for it (:mod:`gateway.core.memo`): a resource SMC answers unchanged is not read again,
+only parsed into the answer.
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ from datetime import datetime
 from typing import Any, Generic, TypedDict, TypeVar, cast
 
 import msgspec
-from google.protobuf import message_factory
-from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message
 
 from gateway._proto.smcgateway.v1 import replication_job_service_pb2 as jobs_pb2
@@ -35,6 +33,7 @@ from gateway._proto.smcgateway.v1 import resources_pb2 as pb
 from gateway._proto.smcgateway.v1 import source_server_service_pb2 as sources_pb2
 from gateway.core import convert
 from gateway.core.memo import Memo
+from gateway.protowire import field
 from gateway.smc import models as smc
 from gateway.smc.wire import parse_timestamp
 
@@ -378,26 +377,17 @@ class Conversions:
 _KEY = msgspec.msgpack.Encoder()
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
 class _Page(Generic[M]):
-    """How a page message is built from SMC's objects for its repeated ``field``."""
+    """How a page message is built from SMC's objects for its repeated field ``name``."""
 
     def __init__(
-        self, page_type: type[M], field: str, read: Callable[[_Wire], dict[str, Any]]
+        self, page_type: type[M], name: str, read: Callable[[_Wire], dict[str, Any]]
     ) -> None:
-        descriptor = page_type.DESCRIPTOR.fields_by_name[field]
-        element = cast(Descriptor, descriptor.message_type)  # a message field, by name
-        self.page_type, self.field, self.read = page_type, field, read
-        self.element_type = message_factory.GetMessageClass(element)
-        self.tag = _varint(descriptor.number << 3 | 2)  # wire type 2: length-delimited
+        number = page_type.DESCRIPTOR.fields_by_name[name].number
+        self.page_type, self.field, self.read = page_type, name, read
+        self.tag = number << 3 | 2  # wire type 2: length-delimited
+        if self.tag > 0x7F:
+            raise ValueError(f"{page_type.__name__}.{name}: field number above 15")
 
     def build(self, items: list[Any], total: int, memo: Memo[bytes] | None) -> M:
         """The page of ``items`` (objects, or their raw JSON); with ``memo``, each object is
@@ -411,8 +401,7 @@ class _Page(Generic[M]):
             # Read together: one constructor call builds them all in C, as without a memo.
             fresh = self._fresh([items[i] for i in missing], total)
             for i, element in zip(missing, getattr(fresh, self.field), strict=True):
-                message = element.SerializeToString()
-                entries[i] = entry = self.tag + _varint(len(message)) + message
+                entries[i] = entry = field(self.tag, element.SerializeToString())
                 key = keys[i]
                 if key is not None:
                     memo.put(key, entry)
@@ -427,7 +416,7 @@ class _Page(Generic[M]):
         if items and all(type(item) is msgspec.Raw for item in items):
             items = msgspec.json.decode(b"[" + b",".join(bytes(i) for i in items) + b"]")
         else:
-            items = [msgspec.json.decode(i) if type(i) is msgspec.Raw else i for i in items]
+            items = _decoded_items(items)
         for item in items:
             if type(item) is not dict:
                 raise _UnusualShapeError
@@ -451,22 +440,28 @@ def _decoded(data: _Wire, outer: str, inner: str) -> _Wire:
     wrapper = data.get(outer)
     if type(wrapper) is not dict or type(wrapper.get(inner)) is not list:
         return data
-    items = [msgspec.json.decode(i) if type(i) is msgspec.Raw else i for i in wrapper[inner]]
-    return {**data, outer: {**wrapper, inner: items}}
+    return {**data, outer: {**wrapper, inner: _decoded_items(wrapper[inner])}}
+
+
+def _decoded_items(items: list[Any]) -> list[Any]:
+    return [msgspec.json.decode(i) if type(i) is msgspec.Raw else i for i in items]
 
 
 # What ``SmcClient.call_json(shape=...)`` reads a page as, when it fits: the header's
 # values as they are, each resource left as raw JSON (read only if not kept already).
-class _SourceServers(TypedDict, total=False):
-    SourceServer: list[msgspec.Raw]
-
-
-class _SourcePage(TypedDict, total=False):
+class _PageHeader(TypedDict, total=False):
     RequestId: Any
     requestId: Any  # the client's records read either spelling
     PageNumber: Any
     PageSize: Any
     TotalCount: Any
+
+
+class _SourceServers(TypedDict, total=False):
+    SourceServer: list[msgspec.Raw]
+
+
+class _SourcePage(_PageHeader, total=False):
     SourceServers: _SourceServers
 
 
@@ -474,12 +469,7 @@ class _ReplicationJobs(TypedDict, total=False):
     ReplicationJob: list[msgspec.Raw]
 
 
-class _JobPage(TypedDict, total=False):
-    RequestId: Any
-    requestId: Any
-    PageNumber: Any
-    PageSize: Any
-    TotalCount: Any
+class _JobPage(_PageHeader, total=False):
     ReplicationJobs: _ReplicationJobs
 
 

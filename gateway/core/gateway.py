@@ -175,7 +175,7 @@ class Gateway:
         self.default_timeout = default_timeout
         self._now = now
         self.events = events
-        # SMC's resources read into messages, by their JSON: an unchanged one is not read again.
+        # SMC's resources read into messages, by their bytes: an unchanged one is not read again.
         self.conversions = from_wire.Conversions(conversion_cache_entries)
         self._budget_cache: dict[tuple[str, str], tuple[Tenant, list[Budget]]] = {}
         self._handlers: Mapping[str, Handler] = {

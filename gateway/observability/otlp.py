@@ -40,6 +40,8 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATUS_CODE
 from opentelemetry.trace import SpanContext, SpanKind
 
+from gateway.protowire import field, varint
+
 __all__ = ["GrpcSpanExporter", "HttpSpanExporter", "encode_spans"]
 
 _logger = logging.getLogger(__name__)
@@ -54,24 +56,8 @@ _DOUBLE: Final = struct.Struct("<d").pack
 _CACHE_LIMIT: Final = 4096
 
 
-def _varint(value: int) -> bytes:
-    if value < 0x80:
-        return bytes((value,))
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def _field(tag: int, payload: bytes) -> bytes:
-    """A length-delimited field (string, bytes, message) with a one-byte tag."""
-    return bytes((tag,)) + _varint(len(payload)) + payload
-
-
 def _string(value: str) -> bytes:
-    return _field(0x0A, value.encode())  # a lone surrogate raises, as upb does
+    return field(0x0A, value.encode())  # a lone surrogate raises, as upb does
 
 
 def _bool(value: bool) -> bytes:
@@ -81,7 +67,7 @@ def _bool(value: bool) -> bytes:
 def _int(value: int) -> bytes:
     if not -(2**63) <= value < 2**63:
         raise ValueError(f"Value out of range: {value}")
-    return b"\x18" + _varint(value if value >= 0 else value + 2**64)
+    return b"\x18" + varint(value if value >= 0 else value + 2**64)
 
 
 def _double(value: float) -> bytes:
@@ -89,7 +75,7 @@ def _double(value: float) -> bytes:
 
 
 def _bytes(value: bytes) -> bytes:
-    return _field(0x3A, value)
+    return field(0x3A, value)
 
 
 # AnyValue's scalar members, by Python type, in the official encoder's order of checks.
@@ -113,15 +99,15 @@ def _value(value: Any) -> bytes:
         if isinstance(value, kind):
             return encode(value)
     if isinstance(value, Sequence):
-        return _field(0x2A, b"".join([_field(0x0A, _value(v)) for v in value]))
+        return field(0x2A, b"".join([field(0x0A, _value(v)) for v in value]))
     if isinstance(value, Mapping):
-        pairs = [_field(0x0A, _key_value(str(k), v)) for k, v in value.items()]
-        return _field(0x32, b"".join(pairs))
+        pairs = [field(0x0A, _key_value(str(k), v)) for k, v in value.items()]
+        return field(0x32, b"".join(pairs))
     raise TypeError(f"Invalid type {type(value)} of value {value}")
 
 
 def _key_value(key: str, value: Any) -> bytes:
-    return _field(0x0A, key.encode()) + _field(0x12, _value(value))
+    return field(0x0A, key.encode()) + field(0x12, _value(value))
 
 
 class _Attributes:
@@ -145,7 +131,7 @@ class _Attributes:
             pair = known.get((tag, key, value)) if remembered else None
             if pair is None:
                 try:
-                    pair = _field(tag, _key_value(key, value))
+                    pair = field(tag, _key_value(key, value))
                 except Exception as error:  # as the official encoder: skip, log, go on
                     _logger.exception("Failed to encode key %s: %s", key, error)
                     continue
@@ -162,7 +148,7 @@ def _flags(context: SpanContext | None) -> bytes:
 
 
 def _count(tag: int, value: int) -> bytes:
-    return bytes((tag,)) + _varint(value) if value else b""
+    return bytes((tag,)) + varint(value) if value else b""
 
 
 def _span(span: ReadableSpan, attributes: _Attributes) -> bytes:
@@ -177,10 +163,10 @@ def _span(span: ReadableSpan, attributes: _Attributes) -> bytes:
     ]
     state = context.trace_state
     if state:
-        parts.append(_field(0x1A, ",".join([f"{k}={v}" for k, v in state.items()]).encode()))
+        parts.append(field(0x1A, ",".join([f"{k}={v}" for k, v in state.items()]).encode()))
     if parent is not None:
         parts += (b"\x22\x08", parent.span_id.to_bytes(8, "big"))
-    parts += (_field(0x2A, span.name.encode()), _KIND[span.kind])
+    parts += (field(0x2A, span.name.encode()), _KIND[span.kind])
     if span.start_time is not None:
         parts += (b"\x39", _FIXED64(span.start_time))
     if span.end_time is not None:
@@ -191,11 +177,11 @@ def _span(span: ReadableSpan, attributes: _Attributes) -> bytes:
         event_parts = [
             b"\x09",
             _FIXED64(event.timestamp),
-            _field(0x12, event.name.encode()),
+            field(0x12, event.name.encode()),
             *attributes.encode(0x1A, event.attributes),
             _count(0x20, event.dropped_attributes),
         ]
-        parts.append(_field(0x5A, b"".join(event_parts)))
+        parts.append(field(0x5A, b"".join(event_parts)))
     parts.append(_count(0x60, span.dropped_events))
     for link in span.links:  # the official encoder leaves a link's trace state out
         link_parts = [
@@ -207,15 +193,15 @@ def _span(span: ReadableSpan, attributes: _Attributes) -> bytes:
             _count(0x28, link.dropped_attributes),
             b"\x35" + _flags(link.context),
         ]
-        parts.append(_field(0x6A, b"".join(link_parts)))
+        parts.append(field(0x6A, b"".join(link_parts)))
     parts.append(_count(0x70, span.dropped_links))
     status = span.status
     if status is not None:
         message = status.description
-        payload = (_field(0x12, message.encode()) if message else b"") + _count(
+        payload = (field(0x12, message.encode()) if message else b"") + _count(
             0x18, status.status_code.value
         )
-        parts.append(_field(0x7A, payload))
+        parts.append(field(0x7A, payload))
     parts += (b"\x85\x01", _flags(parent))  # field 16, fixed32
     return b"".join(parts)
 
@@ -225,9 +211,9 @@ def _resource(resource: Resource, attributes: _Attributes) -> bytes:
 
 
 def _scope(scope: InstrumentationScope, attributes: _Attributes) -> bytes:
-    parts = [_field(0x0A, scope.name.encode())]
+    parts = [field(0x0A, scope.name.encode())]
     if scope.version:
-        parts.append(_field(0x12, scope.version.encode()))
+        parts.append(field(0x12, scope.version.encode()))
     parts += attributes.encode(0x1A, scope.attributes)
     return b"".join(parts)
 
@@ -275,18 +261,18 @@ def encode_spans(spans: Sequence[ReadableSpan], attributes: _Attributes | None =
     attributes = attributes or _Attributes()
     resource_spans = []
     for resource, scopes in _group(spans):
-        parts = [_field(0x0A, _resource(resource, attributes))]
+        parts = [field(0x0A, _resource(resource, attributes))]
         for scope, members in scopes:
             scope_parts = [
-                _field(0x0A, _scope(scope, attributes) if scope is not None else b""),
-                *[_field(0x12, _span(span, attributes)) for span in members],
+                field(0x0A, _scope(scope, attributes) if scope is not None else b""),
+                *[field(0x12, _span(span, attributes)) for span in members],
             ]
             if scope is not None and scope.schema_url:
-                scope_parts.append(_field(0x1A, scope.schema_url.encode()))
-            parts.append(_field(0x12, b"".join(scope_parts)))
+                scope_parts.append(field(0x1A, scope.schema_url.encode()))
+            parts.append(field(0x12, b"".join(scope_parts)))
         if resource.schema_url:
-            parts.append(_field(0x1A, resource.schema_url.encode()))
-        resource_spans.append(_field(0x0A, b"".join(parts)))
+            parts.append(field(0x1A, resource.schema_url.encode()))
+        resource_spans.append(field(0x0A, b"".join(parts)))
     return b"".join(resource_spans)
 
 

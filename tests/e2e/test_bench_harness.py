@@ -11,16 +11,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_quick_benchmark_writes_its_report(tmp_path: Path) -> None:
-    results = tmp_path / "RESULTS.md"
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--results", str(results)],
+def bench(script: str, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """``bench/<script>`` with ``args``, run from the repository root."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), *args],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
         check=False,
         cwd=ROOT,
     )
+
+
+def test_quick_benchmark_writes_its_report(tmp_path: Path) -> None:
+    results = tmp_path / "RESULTS.md"
+    run = bench("run.py", "--quick", "--results", str(results), timeout=600)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr
     report = results.read_text()
     assert "## Targets" in report
@@ -41,34 +46,14 @@ def test_quick_benchmark_writes_its_report(tmp_path: Path) -> None:
             assert 0 < float(cells[busy]) <= (os.cpu_count() or 1) + 0.5, line
     # The report is rendered again, measuring nothing, from the run's JSON: the same file.
     rendered = tmp_path / "RENDERED.md"
-    again = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "run.py"),
-            "--render",
-            str(ROOT / "bench" / "out" / "results-quick.json"),
-            "--results",
-            str(rendered),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=ROOT,
-    )
+    quick_json = str(ROOT / "bench" / "out" / "results-quick.json")
+    again = bench("run.py", "--render", quick_json, "--results", str(rendered), timeout=60)
     assert again.returncode == 0, again.stderr
     assert rendered.read_text() == report
 
 
 def test_conversion_benchmark_reports_each_way() -> None:
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "bench_conversions.py"), "--pages", "20"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=ROOT,
-    )
+    run = bench("bench_conversions.py", "--pages", "20", timeout=300)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr
     report = json.loads((ROOT / "bench" / "out" / "bench_conversions.json").read_text())
     assert set(report) == {
