@@ -31,6 +31,7 @@ from opentelemetry import trace
 from gateway.core.context import CallContext
 from gateway.core.errors import GatewayError
 from gateway.core.events import IdempotencyDecision
+from gateway.observability.logs import log_fields
 from gateway.observability.metrics import GatewayMetrics
 from gateway.smc.client import Attempt
 from gateway.smc.errors import SmcApiError, SmcError, SmcTransportError
@@ -228,4 +229,4 @@ class ObservedCore:
         }
         if ctx.frontend == "rest":
             fields["http_status"] = http_status
-        access_log.info("call", extra={"fields": fields})
+        log_fields(access_log, logging.INFO, "call", fields)
