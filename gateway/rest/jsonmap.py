@@ -63,7 +63,15 @@ _INT_RANGES: Final[Mapping[int, tuple[str, int, int]]] = {
     FieldDescriptor.TYPE_FIXED64: ("uint64", 0, 2**64 - 1),
 }
 _INTEGER: Final = re.compile(r"-?[0-9]+")
-_PARSE_FAILURES: Final = (json_format.ParseError, ValueError, TypeError, RecursionError)
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+# OverflowError: json_format turns a number into an enum with int(), and int(1e999) overflows.
+_PARSE_FAILURES: Final = (
+    json_format.ParseError,
+    ValueError,
+    TypeError,
+    OverflowError,
+    RecursionError,
+)
 _DESCRIPTION_LIMIT: Final = 200
 
 
@@ -247,7 +255,37 @@ def decode_json_object(body: bytes) -> dict[str, Any]:
         raise bad_input("INVALID_JSON", "body", "the body is not valid JSON") from None
     if not isinstance(value, dict):
         raise bad_input("INVALID_JSON", "body", "the body must be a JSON object")
+    if b"\\u" in body:  # only an escape can spell an unpaired surrogate
+        _refuse_unpaired_surrogates(value)
     return value
+
+
+def _is_text(value: str) -> bool:
+    return value.isascii() or _SURROGATE.search(value) is None
+
+
+def _refuse_unpaired_surrogates(body: dict[str, Any]) -> None:
+    """Refuses a key or a string spelling an unpaired surrogate (``"\\ud800"``).
+
+    JSON allows the escape, but it is not text: protobuf cannot hold it, and upb's field
+    lookup fails on such a key with a ``SystemError``.  The field is named as sent.
+    """
+    pending: list[tuple[str, Any]] = [("", body)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str) and not _is_text(value):
+            raise bad_input("INVALID_FIELD_VALUE", path, "not text: an unpaired UTF-16 surrogate")
+        children: list[tuple[str, Any]] = []
+        if isinstance(value, list):
+            children = [(f"{path}[{i}]", item) for i, item in enumerate(value)]
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                child = f"{path}.{key}" if path else key
+                if not _is_text(key):
+                    shown = child.encode("utf-8", "backslashreplace").decode("utf-8")
+                    raise bad_input("UNKNOWN_FIELD", shown, "a key holding an unpaired surrogate")
+                children.append((child, item))
+        pending.extend(reversed(children))  # popped in the body's order
 
 
 def _string(value: str) -> str:
@@ -354,13 +392,71 @@ class _QueryField:
     repeated: bool
 
 
+_REFUSED: Final = object()
+_Accept = Callable[[Any], Any]
+
+
+def _accept_string(value: Any) -> Any:
+    # Non-ASCII text goes the long way, which also refuses unpaired surrogates.
+    return value if type(value) is str and value.isascii() else _REFUSED
+
+
+def _accept_bool(value: Any) -> Any:
+    return value if type(value) is bool else _REFUSED
+
+
+def _accept_integer(low: int, high: int) -> _Accept:
+    def accept(value: Any) -> Any:
+        return value if type(value) is int and low <= value <= high else _REFUSED
+
+    return accept
+
+
+def _accept_enum(field: FieldDescriptor) -> _Accept:
+    by_name = {v.name: v.number for v in enum_of(field).values}
+
+    def accept(value: Any) -> Any:
+        return by_name.get(value, _REFUSED) if type(value) is str else _REFUSED
+
+    return accept
+
+
+def _plain_value_accepters(descriptor: Descriptor) -> Mapping[str, tuple[str, _Accept]]:
+    """JSON key → (field name, accepter) for the singular string, integer, bool and enum
+    fields, taking only the one JSON form of each that needs no conversion."""
+    accepters: dict[str, tuple[str, _Accept]] = {}
+    for field in descriptor.fields:
+        if _is_repeated(field):
+            continue
+        accept: _Accept | None = None
+        if field.type == FieldDescriptor.TYPE_STRING:
+            accept = _accept_string
+        elif field.type == FieldDescriptor.TYPE_BOOL:
+            accept = _accept_bool
+        elif field.type == FieldDescriptor.TYPE_ENUM:
+            accept = _accept_enum(field)
+        elif field.type in _INT_RANGES:
+            _, low, high = _INT_RANGES[field.type]
+            accept = _accept_integer(low, high)
+        if accept is not None:
+            accepters[field.name] = accepters[field.json_name] = (field.name, accept)
+    return accepters
+
+
 @dataclass(frozen=True, slots=True)
 class MessageDecoder:
-    """Builds one method's request message from a body or a query, plus path parameters."""
+    """Builds one method's request message from a body or a query, plus path parameters.
+
+    A body whose every key is a plain field given in its plain JSON form (a string, an
+    in-range integer, a boolean, an enum value's name) is built in one constructor call;
+    any other body goes through ``json_format``, which also words every refusal.  Both
+    give the same message (a property test holds them to it).
+    """
 
     message_type: type[Message]
     path_fields: Mapping[str, tuple[FieldDescriptor, _Converter]]
     query_fields: Mapping[str, _QueryField]
+    plain_fields: Mapping[str, tuple[str, _Accept]]
 
     @classmethod
     def for_message(
@@ -383,19 +479,36 @@ class MessageDecoder:
             entry = _QueryField(field, convert, _is_repeated(field))
             query_fields[field.name] = entry
             query_fields[field.json_name] = entry
-        return cls(message_type, path_fields, query_fields)
+        return cls(message_type, path_fields, query_fields, _plain_value_accepters(descriptor))
 
     def from_body(self, body: bytes, path: Mapping[str, str]) -> Message:
         """The request from a JSON body, then path parameters (which a body may only repeat)."""
         value = decode_json_object(body)
-        message = self.message_type()
-        try:
-            json_format.ParseDict(value, message, ignore_unknown_fields=False)
-        except _PARSE_FAILURES:
-            raise _locate(value, descriptor_of(self.message_type), "") from None
-        _reject_aliases(value, descriptor_of(self.message_type), "")
+        message = self._from_plain_values(value)
+        if message is None:
+            message = self.message_type()
+            try:
+                json_format.ParseDict(value, message, ignore_unknown_fields=False)
+            except _PARSE_FAILURES:
+                raise _locate(value, descriptor_of(self.message_type), "") from None
+            _reject_aliases(value, descriptor_of(self.message_type), "")
         self._set_path(message, path, from_body=True)
         return message
+
+    def _from_plain_values(self, value: Mapping[str, Any]) -> Message | None:
+        """The message, when every key of ``value`` is a plain field in its plain form;
+        ``None`` for anything else (including a field given under both its names)."""
+        fields: dict[str, Any] = {}
+        for key, item in value.items():
+            entry = self.plain_fields.get(key)
+            if entry is None:
+                return None
+            name, accept = entry
+            accepted = accept(item)
+            if accepted is _REFUSED or name in fields:
+                return None
+            fields[name] = accepted
+        return self.message_type(**fields)
 
     def from_query(self, raw_query: bytes, path: Mapping[str, str]) -> Message:
         """The request from query parameters (``pageSize`` or ``page_size``; repeats for arrays)."""

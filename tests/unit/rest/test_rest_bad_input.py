@@ -58,6 +58,18 @@ def violation(response: httpx.Response, status: int = 400) -> tuple[str, str]:
             "dataDisks[0].parts[0].sizeBytes",
         ),
         (b'{"name": "\\ud800"}', "INVALID_FIELD_VALUE", "name"),
+        (b'{"netMode": 1e999}', "INVALID_FIELD_VALUE", "netMode"),  # an OverflowError before
+        (b'{"netMode": -Infinity}', "INVALID_FIELD_VALUE", "netMode"),
+        (b'{"systemDiskSize": 1e999}', "INVALID_FIELD_VALUE", "systemDiskSize"),
+        # Unpaired surrogates, which upb cannot even look up as keys (a SystemError before).
+        (b'{"dataDisks": "\\ud800"}', "INVALID_FIELD_VALUE", "dataDisks"),
+        (b'{"\\ud800": 1}', "UNKNOWN_FIELD", "\\ud800"),
+        (b'{"tags": [{"key": "a"}, {"\\udc00x": "x"}]}', "UNKNOWN_FIELD", "tags[1].\\udc00x"),
+        (
+            b'{"dataDisks": [{"index": 1}, {"size": "\\uDFFF"}]}',
+            "INVALID_FIELD_VALUE",
+            "dataDisks[1].size",
+        ),
         (b'{"sourceId": "a", "source_id": "b"}', "INVALID_FIELD_VALUE", "sourceId"),
     ],
 )
