@@ -35,15 +35,23 @@ KEYS = [
     "x",
 ]
 
+# JSON allows escapes of unpaired surrogates and numbers beyond a double (1e999, read as
+# infinity); both once reached protobuf and raised instead of being refused.
+ODD_TEXT = st.sampled_from(["\ud800", "\udfff", "a\udc00b", "\ud83d\ude00"])
+ODD_NUMBERS = st.sampled_from([float("inf"), float("-inf"), 1e308, 2**64, -(2**63) - 1])
+keys = st.sampled_from(KEYS) | st.text(max_size=8) | ODD_TEXT
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-    lambda inner: (
-        st.lists(inner, max_size=4)
-        | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=8), inner, max_size=4)
-    ),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | ODD_NUMBERS
+    | st.text(max_size=20)
+    | ODD_TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=4),
     max_leaves=20,
 )
-json_objects = st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=8), json_values, max_size=6)
+json_objects = st.dictionaries(keys, json_values, max_size=6)
 
 
 class SyncClient:
