@@ -9,7 +9,8 @@ The steps are the ones Alibaba documents for RPC APIs and its SDKs implement:
 4. signature = base64(HMAC-SHA1(secret + "&", string to sign)).
 
 Each step is a function of its own so tests can check every intermediate string.
-The secret never leaves :func:`signature`; the string to sign is safe to log.
+The secret is used only by :func:`signature` (which keeps the HMAC keyed with it, in
+memory, for the next signature); the string to sign is safe to log.
 """
 
 from __future__ import annotations

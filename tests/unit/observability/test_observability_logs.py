@@ -110,6 +110,11 @@ def test_log_fields_respects_levels_filters_and_other_handlers(
     handler.setLevel(logging.NOTSET)
     assert stream.getvalue() == ""
 
+    logger.disabled = True  # as logging.config does to loggers it was not told about
+    log_fields(logger, logging.INFO, "from a disabled logger", {})
+    logger.disabled = False
+    assert stream.getvalue() == ""
+
     refused: list[str] = []
 
     def refuse(record: logging.LogRecord) -> bool:
