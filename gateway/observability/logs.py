@@ -30,11 +30,9 @@ __all__ = ["JsonFormatter", "JsonLineHandler", "configure_logging", "log_fields"
 _JSON = msgspec.json.Encoder()
 
 
-class _Second:
-    """The last whole second formatted, reused by every line written within it."""
-
-    value = -1
-    text = ""
+# The last whole second formatted, reused by every line written within it.  One tuple,
+# assigned at once: a thread never pairs one second with another second's text.
+_last_second: tuple[int, str] = (-1, "")
 
 
 def timestamp(created: float) -> str:
@@ -48,10 +46,12 @@ def timestamp(created: float) -> str:
     micros = round((created - second) * 1e6)
     if micros >= 1_000_000:
         second, micros = second + 1, micros - 1_000_000
-    if second != _Second.value:
-        _Second.text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        _Second.value = second
-    return f"{_Second.text}.{micros // 1000:03d}+00:00"
+    global _last_second  # noqa: PLW0603 - a one-entry cache
+    known, text = _last_second
+    if second != known:
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        _last_second = (second, text)
+    return f"{text}.{micros // 1000:03d}+00:00"
 
 
 def _json_line(

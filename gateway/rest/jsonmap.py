@@ -327,8 +327,12 @@ def _bytes(value: str) -> bytes:
         raise ValueError(value) from None
 
 
+def _enum_numbers(field: FieldDescriptor) -> dict[str, int]:
+    return {v.name: v.number for v in enum_of(field).values}
+
+
 def _enum(field: FieldDescriptor) -> _Converter:
-    by_name = {v.name: v.number for v in enum_of(field).values}
+    by_name = _enum_numbers(field)
     as_int = _integer(-(2**31), 2**31 - 1)
 
     def convert(value: str) -> Scalar:
@@ -413,7 +417,7 @@ def _accept_integer(low: int, high: int) -> _Accept:
 
 
 def _accept_enum(field: FieldDescriptor) -> _Accept:
-    by_name = {v.name: v.number for v in enum_of(field).values}
+    by_name = _enum_numbers(field)
 
     def accept(value: Any) -> Any:
         return by_name.get(value, _REFUSED) if type(value) is str else _REFUSED
