@@ -62,3 +62,17 @@ def test_conversion_benchmark_reports_each_way() -> None:
         "not kept (conversion_cache_entries=0)",
     }
     assert all(us > 0 for us in report.values())
+
+
+def test_idempotency_memory_benchmark_fills_and_drops() -> None:
+    run = bench("bench_idempotency_memory.py", "--records", "300", "--rounds", "1", timeout=120)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr
+    report = json.loads((ROOT / "bench" / "out" / "bench_idempotency_memory.json").read_text())
+    assert report["records"] == 300
+    assert set(report["min"]) == {
+        "filling_us_per_write",
+        "at_bound_us_per_write",
+        "full_collection_ms_empty",
+        "full_collection_ms_held",
+    }
+    assert all(value > 0 for value in report["min"].values())

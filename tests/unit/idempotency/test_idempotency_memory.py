@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from gateway.idempotency import (
@@ -146,3 +148,17 @@ async def test_the_factory_passes_the_bound_to_a_memory_store(url: str | None) -
     await _finish(store, "b")
     assert len(store) == 1
     assert store.dropped == 1
+
+
+async def test_finished_records_leave_the_collectors_passes(store: MemoryIdempotencyStore) -> None:
+    # A full collection walks every object it tracks: finished records must not be among
+    # them, or a day of writes makes each pass (and every call waiting on it) longer.
+    gc.collect()
+    before = len(gc.get_objects())
+    for i in range(2_000):
+        await _finish(store, f"k{i}")
+    gc.collect()
+    gc.collect()  # a tuple nested in another may be let go of in the second pass
+    assert len(store) == 2_000
+    assert len(gc.get_objects()) - before < 20
+    assert await store.begin("t", "k7", FP) == Replay(OK)  # still replayed as completed
