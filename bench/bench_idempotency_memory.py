@@ -29,15 +29,24 @@ import time
 from pathlib import Path
 from typing import Any
 
+from gateway.core.upstream_errors import from_smc_error
 from gateway.idempotency import MemoryIdempotencyStore, Started, StoredResponse
 from gateway.serve import freeze_startup_objects
+from gateway.smc.errors import api_error
 
 OUT = Path(__file__).resolve().parent / "out"
-# What the benchmark's refused CreateReplicationJob stores: a google.rpc.Status and its id.
+REQUEST_ID = "C54E6FEE-DC6D-4430-8599-E8F436CFAB65"
+# What the benchmark's refused CreateReplicationJob stores: SMC's refusal as the gateway maps it.
+REFUSAL = api_error(
+    "SourceServerState.Invalid",
+    "The specified source server status: InActive is invalid.",
+    REQUEST_ID,
+    400,
+)
 ANSWER = StoredResponse(
     kind="error",
-    payload=b"\x08\x09\x12" + b"m" * 160 + b"\x1a" + b"d" * 260,
-    metadata={"smc-request-id": "C54E6FEE-DC6D-4430-8599-E8F436CFAB65"},
+    payload=from_smc_error(REFUSAL, "CreateReplicationJob").to_status().SerializeToString(),
+    metadata={"smc-request-id": REQUEST_ID},
 )
 
 

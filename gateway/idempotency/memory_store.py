@@ -13,10 +13,10 @@ retry run alongside the first call.
 A finished record is a plain tuple of bytes, strings and numbers, not an object: Python's
 cyclic collector stops tracking such tuples, so a full pass only steps over the records kept
 (up to ``max_records``, 50,000 by default) instead of examining each one.  With 50,000 held,
-a full pass, a pause of every call in flight, took 24-29 ms with records as objects and
-7-8 ms as tuples (``bench/bench_idempotency_memory.py``, this project's 2-core machine).
+a full pass, a pause of every call in flight, took 24-35 ms with records as objects and
+6-8 ms as tuples (``bench/bench_idempotency_memory.py``, this project's 2-core machine).
 The records are in an ``OrderedDict``: dropping the oldest from a plain dict left holes at
-its front that every later drop scanned past (27-36 µs per write at the bound; 13-18 µs).
+its front that every later drop scanned past (26-41 µs per write at the bound; 13-17 µs).
 """
 
 from __future__ import annotations
