@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,6 +33,10 @@ def test_quick_benchmark_writes_its_report(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr
     report = results.read_text()
     assert "## Targets" in report
+    assert "over loopback TCP, the hop every proxied call makes" in report
+    # Each ratio comes with its value in every round (two in the tiny configuration).
+    target = next(line for line in report.splitlines() if "REST read ListSourceServers" in line)
+    assert re.search(r"rounds \d+\.\d\d to \d+\.\d\d\)", target), target
     for front in ("rest", "grpc"):
         for server in ("bare", "gateway"):
             row = f"| read: ListSourceServers(10) | {front} | {server} | 8 |"
@@ -76,3 +84,18 @@ def test_idempotency_memory_benchmark_fills_and_drops() -> None:
         "full_collection_ms_held",
     }
     assert all(value > 0 for value in report["min"].values())
+
+
+def test_ratios_never_round_across_their_goal(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+    assert spec is not None
+    assert spec.loader is not None
+    run = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "bench_run", run)  # its dataclasses look it up
+    spec.loader.exec_module(run)
+    assert run._ratio(0.848, 0.85) == "0.848"  # two decimals would show 0.85: a pass
+    assert run._ratio(0.8496, 0.85) == "0.849"
+    assert run._ratio(0.84999, 0.85) == "0.849"
+    assert run._ratio(0.851, 0.85) == "0.85"
+    assert run._ratio(0.9, 0.85) == "0.90"
+    assert run._ratio(0.746, 0.75) == "0.746"
