@@ -86,7 +86,7 @@ def test_idempotency_memory_benchmark_fills_and_drops() -> None:
     assert all(value > 0 for value in report["min"].values())
 
 
-def test_ratios_never_round_across_their_goal(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missed_target_reads_as_missed(monkeypatch: pytest.MonkeyPatch) -> None:
     spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
     assert spec is not None
     assert spec.loader is not None
@@ -99,3 +99,24 @@ def test_ratios_never_round_across_their_goal(monkeypatch: pytest.MonkeyPatch) -
     assert run._ratio(0.851, 0.85) == "0.85"
     assert run._ratio(0.9, 0.85) == "0.90"
     assert run._ratio(0.746, 0.75) == "0.746"
+
+    def result(server: str, rps: float, runs: list[float], cpu: float) -> object:
+        return run.Result(
+            "read: GetReplicationJob", "grpc", server, 64, rps, 1.0, 2.0, cpu, 500.0, 90.0, 0, runs
+        )
+
+    report = {
+        "machine": {"cores": 2},
+        "results": [
+            result("bare", 1000.0, [990.0, 1010.0], 980.0),
+            result("gateway", 849.6, [830.0, 870.0], 1190.0),
+        ],
+    }
+    rows = {name: (figure, verdict) for name, figure, verdict in run.targets(report)}
+    figure, verdict = rows["1. gRPC read GetReplicationJob vs bare, c=64"]
+    times = "\u00d7"  # the report's multiplication sign
+    assert figure == f"0.849{times} (850 / 1000 req/s; rounds 0.84 to 0.86)"
+    assert verdict == (
+        f"FAIL (target \u2265 0.85{times}): 1 req/s short; "
+        "CPU per call 1190 \u00b5s against the bare's 980 \u00b5s"
+    )
