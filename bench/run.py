@@ -938,19 +938,24 @@ def _ratio(value: float, goal: float) -> str:
     return text
 
 
-def _shortfall(goal: float, server: Result, other: Result, whose: str) -> str:
+def _shortfall(goal: float, server: Result, bare: Result) -> str:
     """A missed ratio's verdict: the req/s it lacks, and the CPU per call behind it (one
     process serves at most one core's worth of calls, so its CPU per call sets its rate)."""
-    missing = max(1, math.ceil(goal * other.rps - server.rps))
+    missing = max(1, math.ceil(goal * bare.rps - server.rps))
     return (
         f"FAIL (target ≥ {goal}×): {missing} req/s short; CPU per call "
-        f"{server.cpu_us:.0f} µs against {whose} {other.cpu_us:.0f} µs"
+        f"{server.cpu_us:.0f} µs against the bare's {bare.cpu_us:.0f} µs"
     )
 
 
+def _round_ratios(server: Result, other: Result) -> list[float]:
+    """The req/s ratio in each round (the two servers' runs side by side in time)."""
+    return [s / o for s, o in zip(server.runs, other.runs, strict=False)]
+
+
 def _round_range(server: Result, bare: Result) -> str:
-    """The ratio in each round (the two runs side by side in time): how far it moved."""
-    rounds = [s / b for s, b in zip(server.runs, bare.runs, strict=False)]
+    """How far the ratio moved from round to round."""
+    rounds = _round_ratios(server, bare)
     if len(rounds) < 2:
         return ""
     return f"; rounds {min(rounds):.2f} to {max(rounds):.2f}"
@@ -973,7 +978,7 @@ def targets(report: dict[str, Any]) -> list[tuple[str, str, str]]:
                         f"{name}, c={c}",
                         f"{_ratio(value, goal)}× ({g.rps:.0f} / {b.rps:.0f} req/s"
                         f"{_round_range(g, b)})",
-                        "PASS" if value >= goal else _shortfall(goal, g, b, "the bare's"),
+                        "PASS" if value >= goal else _shortfall(goal, g, b),
                     )
                 )
 
@@ -1092,7 +1097,7 @@ def targets(report: dict[str, Any]) -> list[tuple[str, str, str]]:
     full = _find(results, "read: ListSourceServers(10)", "rest", "gateway, sampling 1.0", 8)
     if off and default:
         cost = (1 - default.rps / off.rps) * 100
-        rounds = [(1 - d / o) * 100 for d, o in zip(default.runs, off.runs, strict=False)]
+        rounds = [(1 - ratio) * 100 for ratio in _round_ratios(default, off)]
         spread = f" (rounds {min(rounds):.1f} to {max(rounds):.1f} %)" if len(rounds) > 1 else ""
         rows.append(
             (
