@@ -124,7 +124,7 @@ class Settings(BaseSettings):
         default=50_000,
         ge=1,
         description=(
-            "Without Redis: most idempotency records kept in memory (about 1 kB each); beyond "
+            "Without Redis: most idempotency records kept in memory (about 1.5 kB each); beyond "
             "it the oldest finished ones are dropped first."
         ),
     )

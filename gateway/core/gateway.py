@@ -160,10 +160,14 @@ class Gateway:
     ) -> None:
         self.client = client
         self.tenants = tenants
-        self.page_tokens = page_tokens or PageTokens()
-        self.limiter: RateLimiter = limiter or MemoryRateLimiter()
-        self.rates = rates or RateDefaults()
-        self.idempotency: IdempotencyStore = idempotency or MemoryIdempotencyStore()
+        # ``is None``, not ``or``: an empty memory limiter or store has a length of 0, so it
+        # is falsy, and ``or`` would swap the one configured (bounded) for a default one.
+        self.page_tokens = PageTokens() if page_tokens is None else page_tokens
+        self.limiter: RateLimiter = MemoryRateLimiter() if limiter is None else limiter
+        self.rates = RateDefaults() if rates is None else rates
+        self.idempotency: IdempotencyStore = (
+            MemoryIdempotencyStore() if idempotency is None else idempotency
+        )
         # A store across the network (Redis): a keyed write's ``begin`` is sent with the
         # rate-limit charge, so both leave in one write and share one round trip.
         self._begin_with_charge = not isinstance(self.idempotency, MemoryIdempotencyStore)

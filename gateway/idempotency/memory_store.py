@@ -5,7 +5,7 @@ lock.  Every operation first drops the records whose time is up, found through a
 expiry times (stale heap entries, left when a record's expiry moves or it is released, are
 skipped when they come up, and the heap is rebuilt whenever they outnumber the live
 records).  With ``max_records`` the store also never holds more records than that (about
-1 kB each): a new key beyond it drops the oldest finished records first.  A retry of a
+1.5 kB each): a new key beyond it drops the oldest finished records first.  A retry of a
 dropped key runs again, and SMC's ``ClientToken`` (derived from the key) still makes a
 retried create return the same job.  In-flight records are never dropped: that could let a
 retry run alongside the first call.

@@ -16,6 +16,8 @@ from gateway.core.context import CallContext
 from gateway.core.gateway import Gateway, client_token_for
 from gateway.core.tenants import Tenant, TenantDirectory, api_key_digest
 from gateway.emulator import Account, Emulator, EmulatorConfig
+from gateway.idempotency import MemoryIdempotencyStore
+from gateway.ratelimit.memory import MemoryRateLimiter
 from gateway.smc.client import SmcClient
 from gateway.smc.credentials import Credentials
 from gateway.smc.retry import RetryPolicy
@@ -289,3 +291,17 @@ async def test_a_kept_job_is_answered_as_smc_now_has_it(env: Env) -> None:
     relisted = await env.call("ListSourceServers", sources.ListSourceServersRequest())
     assert listed.source_servers[0].job_id == ""
     assert relisted.source_servers[0].job_id == created.job_id  # the source changed too
+
+
+def test_the_limiter_and_store_given_are_used_even_when_empty() -> None:
+    # Both have a length, 0 when new: the core must not take them for "none given".
+    limiter, store = MemoryRateLimiter(), MemoryIdempotencyStore(max_records=3)
+    assert len(limiter) == len(store) == 0
+    core = Gateway(
+        client=SmcClient("http://smc.invalid"),
+        tenants=TenantDirectory([]),
+        limiter=limiter,
+        idempotency=store,
+    )
+    assert core.limiter is limiter
+    assert core.idempotency is store

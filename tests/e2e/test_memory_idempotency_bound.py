@@ -1,0 +1,114 @@
+"""``idempotency_max_records`` holds in a served gateway with the memory store.
+
+Beyond the bound the oldest finished records are dropped: a retry of a dropped key runs
+again (SMC's ``ClientToken``, derived from the key, still returns the same job), a retry of
+a key still held is replayed, and the process says once that it started dropping.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from gateway_processes import Gateway, start_emulator, start_gateway
+
+API_KEY = "bound-test-key"
+AK = ("LTAIboundtestteam001", "secret-bound-test")
+BOUND = 2
+
+
+def _http(
+    method: str, url: str, body: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})  # noqa: S310
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310
+            headers = {k.lower(): v for k, v in response.headers.items()}
+            return response.status, headers, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return (
+            error.code,
+            {k.lower(): v for k, v in error.headers.items()},
+            json.loads(error.read()),
+        )
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, str]]:
+    folder = tmp_path_factory.mktemp("bound")
+    (folder / "secret").write_text(AK[1])
+    tenants = folder / "tenants.yaml"
+    tenants.write_text(
+        f"""tenants:
+  - id: team-bound
+    api_key_sha256: ["{hashlib.sha256(API_KEY.encode()).hexdigest()}"]
+    access_key_id: {AK[0]}
+    access_key_secret_file: {folder / "secret"}
+    region_id: cn-hangzhou
+"""
+    )
+    emulator, url = start_emulator([f"{AK[0]}:{AK[1]}"])
+    gateway: Gateway | None = None
+    try:
+        gateway = start_gateway(
+            tenants_file=tenants,
+            smc_endpoint=url,
+            env={"SMC_GATEWAY_IDEMPOTENCY_MAX_RECORDS": str(BOUND)},
+        )
+        yield gateway, url
+    finally:
+        if gateway is not None:
+            gateway.process.stop()
+        emulator.stop()
+
+
+def _new_source(emulator: str) -> str:
+    body = {"access_key_id": AK[0], "source": {"Name": f"bound-src-{time.time_ns()}"}}
+    status, _, created = _http("POST", f"{emulator}/_emulator/sources", body)
+    assert status < 300, created
+    return str(created["SourceId"])
+
+
+def _create(gateway: Gateway, source_id: str, key: str) -> tuple[str, bool]:
+    """The job a keyed create answers, and whether the answer was a replay."""
+    status, headers, body = _http(
+        "POST",
+        f"{gateway.rest}/v1/jobs",
+        {"sourceId": source_id, "systemDiskSize": 40},
+        {"Authorization": f"Bearer {API_KEY}", "Idempotency-Key": key},
+    )
+    assert status == 200, body
+    return str(body["jobId"]), headers.get("idempotent-replayed") == "true"
+
+
+def _jobs(emulator: str) -> list[Any]:
+    status, _, state = _http("GET", f"{emulator}/_emulator/state")
+    assert status == 200
+    return list(state["accounts"][AK[0]]["jobs"])
+
+
+def test_the_oldest_finished_record_is_dropped_beyond_the_bound(
+    served: tuple[Gateway, str],
+) -> None:
+    gateway, emulator = served
+    keys = [f"bound-key-{n}-{time.time_ns()}" for n in range(BOUND + 1)]
+    sources = [_new_source(emulator) for _ in keys]
+    first = [_create(gateway, source, key) for source, key in zip(sources, keys, strict=True)]
+    assert [replayed for _, replayed in first] == [False] * len(keys)
+
+    # The newest record is held: its retry is the stored answer.
+    assert _create(gateway, sources[-1], keys[-1]) == (first[-1][0], True)
+    # The oldest was dropped to stay within the bound: its retry runs again, and SMC's
+    # ClientToken makes it the same job, not a second one.
+    assert _create(gateway, sources[0], keys[0]) == (first[0][0], False)
+    assert len(_jobs(emulator)) == len(keys)
+    assert "idempotency records in memory reached 2" in gateway.process.output
