@@ -1,4 +1,4 @@
-"""Start and stop gateway and emulator processes for end-to-end tests.
+"""Start and stop gateway and emulator processes for end-to-end tests, and call them.
 
 Every process listens on 127.0.0.1 free ports, is read line by line on a background thread
 (so a full pipe never blocks it) and is stopped by PID: SIGTERM (expecting exit 0), or
@@ -7,6 +7,7 @@ SIGKILL for crash tests.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -14,7 +15,10 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 
 class Process:
@@ -112,3 +116,20 @@ def start_gateway(
         "--smc-endpoint", smc_endpoint, "--tenants", str(tenants_file), *extra,
     ]  # fmt: skip
     return Gateway(Process(argv, env))
+
+
+def http_json(
+    method: str, url: str, body: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], Any]:
+    """One HTTP call with a JSON body (if any): status, headers (names lower-cased), JSON."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})  # noqa: S310
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310
+            status, answer_headers, raw = response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        status, answer_headers, raw = error.code, error.headers, error.read()
+    lowered = {name.lower(): value for name, value in answer_headers.items()}
+    return status, lowered, json.loads(raw) if raw else None

@@ -8,38 +8,16 @@ a key still held is replayed, and the process says once that it started dropping
 from __future__ import annotations
 
 import hashlib
-import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from gateway_processes import Gateway, start_emulator, start_gateway
+from gateway_processes import Gateway, http_json, start_emulator, start_gateway
 
 API_KEY = "bound-test-key"
 AK = ("LTAIboundtestteam001", "secret-bound-test")
 BOUND = 2
-
-
-def _http(
-    method: str, url: str, body: Any = None, headers: dict[str, str] | None = None
-) -> tuple[int, dict[str, str], Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})  # noqa: S310
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310
-            headers = {k.lower(): v for k, v in response.headers.items()}
-            return response.status, headers, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return (
-            error.code,
-            {k.lower(): v for k, v in error.headers.items()},
-            json.loads(error.read()),
-        )
 
 
 @pytest.fixture(scope="module")
@@ -73,14 +51,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, 
 
 def _new_source(emulator: str) -> str:
     body = {"access_key_id": AK[0], "source": {"Name": f"bound-src-{time.time_ns()}"}}
-    status, _, created = _http("POST", f"{emulator}/_emulator/sources", body)
+    status, _, created = http_json("POST", f"{emulator}/_emulator/sources", body)
     assert status < 300, created
     return str(created["SourceId"])
 
 
 def _create(gateway: Gateway, source_id: str, key: str) -> tuple[str, bool]:
     """The job a keyed create answers, and whether the answer was a replay."""
-    status, headers, body = _http(
+    status, headers, body = http_json(
         "POST",
         f"{gateway.rest}/v1/jobs",
         {"sourceId": source_id, "systemDiskSize": 40},
@@ -91,7 +69,7 @@ def _create(gateway: Gateway, source_id: str, key: str) -> tuple[str, bool]:
 
 
 def _jobs(emulator: str) -> list[Any]:
-    status, _, state = _http("GET", f"{emulator}/_emulator/state")
+    status, _, state = http_json("GET", f"{emulator}/_emulator/state")
     assert status == 200
     return list(state["accounts"][AK[0]]["jobs"])
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
@@ -15,10 +14,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import grpc
 import pytest
+from gateway_processes import http_json
 
 from gateway._proto.smcgateway.v1 import replication_job_service_pb2 as jobs
 from gateway._proto.smcgateway.v1 import replication_job_service_pb2_grpc as jobs_grpc
@@ -38,22 +37,6 @@ class Served:
     api_key: str
     emulator: str
     curl: str
-
-
-def _http(
-    method: str, url: str, body: Any = None, headers: dict[str, str] | None = None
-) -> tuple[int, dict[str, str], Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})  # noqa: S310
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310
-            raw = response.read()
-            return response.status, dict(response.headers), json.loads(raw) if raw else None
-    except urllib.error.HTTPError as error:
-        raw = error.read()
-        return error.code, dict(error.headers), json.loads(raw) if raw else None
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +87,7 @@ def test_printed_curl_line_lists_the_demo_sources(served: Served) -> None:
     header = words[words.index("-H") + 1]
     url = words[-1]
     name, _, value = header.partition(": ")
-    status, _, body = _http("GET", url, headers={name: value})
+    status, _, body = http_json("GET", url, headers={name: value})
     assert status == 200
     assert body["totalSize"] == 3
     assert [s["stateRaw"] for s in body["sourceServers"]] == ["Available"] * 3
@@ -113,31 +96,31 @@ def test_printed_curl_line_lists_the_demo_sources(served: Served) -> None:
 
 def test_rest_lifecycle(served: Served) -> None:
     auth = {"Authorization": f"Bearer {served.api_key}"}
-    _, _, listed = _http("GET", f"{served.rest}/v1/sources?pageSize=1", headers=auth)
+    _, _, listed = http_json("GET", f"{served.rest}/v1/sources?pageSize=1", headers=auth)
     source_id = listed["sourceServers"][0]["sourceId"]
-    status, headers, created = _http(
+    status, headers, created = http_json(
         "POST", f"{served.rest}/v1/jobs",
         {"sourceId": source_id, "systemDiskSize": 40, "name": "rest-job"}, auth,
     )  # fmt: skip
     assert status == 200, created
     job_id = created["jobId"]
     assert {k.lower() for k in headers} >= {"smc-request-id"}
-    status, _, got = _http("GET", f"{served.rest}/v1/jobs/{job_id}", headers=auth)
+    status, _, got = http_json("GET", f"{served.rest}/v1/jobs/{job_id}", headers=auth)
     assert (status, got["replicationJob"]["status"]) == (200, "REPLICATION_JOB_STATUS_READY")
-    status, _, updated = _http(
+    status, _, updated = http_json(
         "PATCH", f"{served.rest}/v1/jobs/{job_id}", {"name": "rest-job-2"}, auth
     )
     assert (status, updated["replicationJob"]["name"]) == (200, "rest-job-2")
-    assert _http("POST", f"{served.rest}/v1/jobs/{job_id}:start", {}, auth)[0] == 200
-    advanced = _http(
+    assert http_json("POST", f"{served.rest}/v1/jobs/{job_id}:start", {}, auth)[0] == 200
+    advanced = http_json(
         "POST", f"{served.emulator}/_emulator/jobs/{job_id}/advance", {"to": "Syncing"}
     )
     assert advanced[0] == 200
-    assert _http("POST", f"{served.rest}/v1/jobs/{job_id}:stop", {}, auth)[0] == 200
-    _, _, stopped = _http("GET", f"{served.rest}/v1/jobs/{job_id}", headers=auth)
+    assert http_json("POST", f"{served.rest}/v1/jobs/{job_id}:stop", {}, auth)[0] == 200
+    _, _, stopped = http_json("GET", f"{served.rest}/v1/jobs/{job_id}", headers=auth)
     assert stopped["replicationJob"]["status"] == "REPLICATION_JOB_STATUS_STOPPED"
-    assert _http("DELETE", f"{served.rest}/v1/jobs/{job_id}", headers=auth)[0] == 200
-    status, _, gone = _http("GET", f"{served.rest}/v1/jobs/{job_id}", headers=auth)
+    assert http_json("DELETE", f"{served.rest}/v1/jobs/{job_id}", headers=auth)[0] == 200
+    status, _, gone = http_json("GET", f"{served.rest}/v1/jobs/{job_id}", headers=auth)
     assert (status, gone["error"]["status"]) == (404, "NOT_FOUND")
 
 
@@ -166,7 +149,7 @@ def test_grpc_lifecycle(served: Served) -> None:
         job_stub.StartReplicationJob(
             jobs.StartReplicationJobRequest(job_id=job_id), metadata=metadata
         )
-        status, _, _ = _http(
+        status, _, _ = http_json(
             "POST", f"{served.emulator}/_emulator/jobs/{job_id}/advance", {"to": "Syncing"}
         )
         assert status == 200
@@ -190,7 +173,7 @@ def test_cors_preflight(served: Served) -> None:
             "authorization, idempotency-key, content-type, traceparent"
         ),
     }
-    status, headers, _ = _http(
+    status, headers, _ = http_json(
         "OPTIONS", f"{served.rest}/v1/jobs", headers={"Origin": ALLOWED_ORIGIN, **asked}
     )
     lowered = {k.lower(): v for k, v in headers.items()}
@@ -200,7 +183,7 @@ def test_cors_preflight(served: Served) -> None:
     allowed = lowered["access-control-allow-headers"].lower()
     for header in ("authorization", "idempotency-key", "traceparent", "content-type"):
         assert header in allowed
-    status, headers, _ = _http(
+    status, headers, _ = http_json(
         "OPTIONS", f"{served.rest}/v1/jobs", headers={"Origin": "http://evil.test", **asked}
     )
     assert status == 403
@@ -208,14 +191,14 @@ def test_cors_preflight(served: Served) -> None:
 
 
 def test_health_docs_and_openapi(served: Served) -> None:
-    assert _http("GET", f"{served.rest}/healthz") == (
+    assert http_json("GET", f"{served.rest}/healthz") == (
         200,
-        _http("GET", f"{served.rest}/healthz")[1],
+        http_json("GET", f"{served.rest}/healthz")[1],
         {"status": "ok"},
     )
-    status, _, ready = _http("GET", f"{served.rest}/readyz")
+    status, _, ready = http_json("GET", f"{served.rest}/readyz")
     assert (status, ready["ready"]) == (200, True)
-    status, _, document = _http("GET", f"{served.rest}/openapi.json")
+    status, _, document = http_json("GET", f"{served.rest}/openapi.json")
     assert status == 200
     assert "/v1/jobs/{job_id}:start" in document["paths"]
     with urllib.request.urlopen(f"{served.rest}/docs", timeout=20) as response:  # noqa: S310
